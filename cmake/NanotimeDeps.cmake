@@ -1,0 +1,45 @@
+# Every dependency comes from a Debian 12 package (scripts/test installs them).
+find_package(PkgConfig REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(Threads REQUIRED)
+pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
+pkg_check_modules(LIBGPS REQUIRED IMPORTED_TARGET libgps)
+pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+if(NANOTIME_TESTS)
+  find_package(Catch2 2 REQUIRED)
+  find_package(Python3 REQUIRED COMPONENTS Interpreter)
+endif()
+
+# nanotime_add_library(NAME SOURCES... [DEPS ...]): one static library per lib/<concern>.
+function(nanotime_add_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(nanotime_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(nanotime_${name} PUBLIC ${PROJECT_SOURCE_DIR}/lib)
+  target_link_libraries(nanotime_${name} PUBLIC nanotime_options ${ARG_DEPS})
+endfunction()
+
+# nanotime_add_unit_test(NAME SOURCES... DEPS ...): a Catch2 executable registered with ctest.
+function(nanotime_add_unit_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE nanotime_options catch2_main ${ARG_DEPS})
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS unit TIMEOUT 300)
+endfunction()
+
+# nanotime_add_integration_test(NAME SCRIPT [TIMEOUT s]): a Python test against real daemons.
+# Paths of the built programs are passed in the environment (NANOTIME_BIN_DIR).
+function(nanotime_add_integration_test name script)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  add_test(NAME ${name} COMMAND ${Python3_EXECUTABLE} -B ${script})
+  set_tests_properties(${name} PROPERTIES LABELS integration TIMEOUT ${ARG_TIMEOUT}
+    RUN_SERIAL TRUE
+    ENVIRONMENT "NANOTIME_BIN_DIR=${PROJECT_BINARY_DIR}/bin;NANOTIME_SOURCE_DIR=${PROJECT_SOURCE_DIR};PYTHONPATH=${PROJECT_SOURCE_DIR}/tests/integration")
+endfunction()
+
+# All executables land in build/bin so tests and scripts find them in one place.
+set(CMAKE_RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/bin)

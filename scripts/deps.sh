@@ -1,0 +1,33 @@
+# shellcheck shell=bash
+# Debian 12 packages nanotime needs, shared by scripts/test and scripts/demo.
+# nanotime_ensure_packages PKG...: installs the missing ones (as root), or says what to install.
+
+NANOTIME_BUILD_PACKAGES=(g++ cmake make pkg-config libfmt-dev libcli11-dev libtomlplusplus-dev
+  libgps-dev libsystemd-dev catch2 python3)
+NANOTIME_RUNTIME_PACKAGES=(chrony gpsd gpsd-clients linuxptp iproute2 procps)
+
+nanotime_missing_packages() {
+  local p missing=()
+  for p in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$p")
+    fi
+  done
+  echo "${missing[@]}"
+}
+
+nanotime_ensure_packages() {
+  local missing
+  missing=$(nanotime_missing_packages "$@")
+  [ -z "$missing" ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "nanotime: these Debian packages are missing: $missing" >&2
+    echo "nanotime: install them with:  sudo apt-get install $missing" >&2
+    return 1
+  fi
+  echo "nanotime: installing $missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || return 1
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing >/dev/null || return 1
+}
