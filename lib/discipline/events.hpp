@@ -33,7 +33,11 @@ struct TimeReport {
 };
 
 // A gpsd PPS report with the receiver's quantisation error of the pulse at utc_s (u-blox
-// TIM-TP). qerr_ns is what the receiver reports; the true edge is at (nominal + qerr).
+// TIM-TP qErr, converted from ps). Sign, as u-blox defines it ("corrected = measured + qErr")
+// and as gps-sock-bridge applies it: the receiver's edge for second S happens at true time
+//   S − qerr_ns,
+// so a PHC that timestamps that edge at phc_ns is off by  phc_ns − S·1e9 + qerr_ns.
+// (In the simulator: edge error e = edge − true second; the receiver reports qerr_ns = −e.)
 struct PulseReport {
   std::int64_t utc_s = 0;
   std::int64_t edge_mono_ns = 0;

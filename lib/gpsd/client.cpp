@@ -70,6 +70,9 @@ std::vector<Event> GpsdClient::read_events(std::int64_t now_ns) {
   // libgps reads one message per gps_read and buffers the rest; gps_waiting(…, 0) tells whether
   // more are ready without blocking. Bounded so a flood cannot starve the event loop.
   for (int i = 0; i < 64; ++i) {
+    // libgps 3.22 clears only the "union" flags (TOFF, PPS, ...) per message: MODE_SET and the
+    // like stay set from an earlier TPV. Clearing them makes each snapshot one message.
+    data_->set = 0;
     errno = 0;
     const int n = gps_read(data_.get(), nullptr, 0);
     if (n < 0) {

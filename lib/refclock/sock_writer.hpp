@@ -9,13 +9,17 @@
 //   send_time():  a full time.   offset = true − system   ("the system clock is behind by this")
 //   send_pulse(): a pulse edge.  offset = system − true   (opposite sign; chrony uses only the
 //                 fraction of a second and needs a `lock` source or a synchronised clock)
-// System times are taken in nanoseconds; the writer truncates them to chrony's microseconds and
-// moves the remainder into the offset, so no precision is lost.
+// System times are taken in nanoseconds and truncated to chrony's microseconds; the offset is
+// sent unchanged (it is the same at the truncated time: see make_sock_sample in sock_sample.hpp
+// for why moving the remainder into the offset would be a bug).
 //
 // Never blocks. Connects lazily; when chronyd is not running or was restarted (ENOENT,
 // ECONNREFUSED) the sample is reported not delivered, the writer reconnects on a later call and
-// logs each change of state once.
+// logs each change of state once. A socket that was working and then refuses (chronyd
+// restarted: new inode) is reconnected at once and the sample retried, so a restart of chronyd
+// loses no sample. Not thread-safe: one writer per thread.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -34,6 +38,7 @@ struct SockCounters {
 class SockWriter {
  public:
   // `path`: chronyd's socket (refclock SOCK path). `name`: for log messages, e.g. "PHC0".
+  // Throws std::invalid_argument if the path does not fit a sockaddr_un.
   SockWriter(std::string path, std::string name);
 
   Delivery send_time(std::int64_t system_ns, double true_minus_system_ns, Leap leap);
@@ -45,12 +50,18 @@ class SockWriter {
 
  private:
   Delivery send(std::int64_t system_ns, double offset_ns, bool pulse, Leap leap);
+  bool try_send(const void* data, std::size_t size, int& error);
+  bool connect_socket(int& error);
+  void note_up();
+  void note_down(int error);
+
+  enum class State { unknown, up, down };
 
   std::string path_;
   std::string name_;
   util::Fd fd_;
   SockCounters counters_;
-  bool reported_down_ = false;
+  State state_ = State::unknown;
 };
 
 }  // namespace nanotime::refclock

@@ -26,6 +26,7 @@ A missing chronyd/chronyc raises HarnessError (a failure, never a skip).
 
 import csv
 import datetime
+import glob
 import io
 import os
 import shutil
@@ -36,7 +37,7 @@ import time
 
 CHRONYD = os.environ.get("NANOTIME_CHRONYD", "chronyd")
 CHRONYC = os.environ.get("NANOTIME_CHRONYC", "chronyc")
-FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+FAKETIME_GLOB = "/usr/lib/*/faketime/libfaketime.so.1"  # Debian package `faketime`, any arch
 
 # `chronyc -c tracking`, in chrony 4.3's field order.
 TRACKING_FIELDS = [
@@ -99,10 +100,11 @@ def faketime_env(offset_s):
     """Environment that runs a process with CLOCK_REALTIME shifted by offset_s (libfaketime,
     Debian package `faketime`). Give the SAME env to chronyd and to every sample writer, so
     they agree on the time. Monotonic clocks are left alone."""
-    if not os.path.exists(FAKETIME_LIB):
-        raise HarnessError(f"{FAKETIME_LIB} missing (apt install faketime): the test cannot run")
+    libs = sorted(glob.glob(FAKETIME_GLOB))
+    if not libs:
+        raise HarnessError(f"{FAKETIME_GLOB} missing (apt install faketime): the test cannot run")
     return {
-        "LD_PRELOAD": FAKETIME_LIB,
+        "LD_PRELOAD": libs[0],
         "FAKETIME": f"{offset_s:+d}",
         "FAKETIME_DONT_FAKE_MONOTONIC": "1",
         "FAKETIME_NO_CACHE": "1",
@@ -150,6 +152,7 @@ class Chronyd:
             f"pidfile {self.dir}/chronyd.pid",
             f"driftfile {self.dir}/drift",
             f"dumpdir {self.dir}",
+            f"logdir {self.dir}",  # only written to with a `log ...` line (see refclock_samples)
             # No rtc, no logs to system dirs, no leap-second table: the test decides everything.
         ]
         with open(self.conf_path, "w") as f:
@@ -258,6 +261,29 @@ class Chronyd:
             if s["name"] == name:
                 return s
         return None
+
+    def refclock_samples(self, refid=None):
+        """Raw samples from {dir}/refclocks.log -- needs `log refclocks` in extra_conf.
+        One dict per sample as chronyd received it: time (str), refid, leap ('N', '+', '-',
+        '?'), raw_offset_s (true - system exactly as the driver got it; chrony's sign for
+        pulses too), cooked_offset_s, dispersion_s. Filter outputs (raw '-') are skipped."""
+        path = os.path.join(self.dir, "refclocks.log")
+        samples = []
+        try:
+            with open(path) as f:
+                lines = f.readlines()
+        except OSError:
+            return samples
+        for line in lines:
+            p = line.split()
+            if len(p) != 9 or p[0].startswith("=") or p[0] == "Date" or p[6] == "-":
+                continue
+            if refid is not None and p[2] != refid:
+                continue
+            samples.append({"time": f"{p[0]} {p[1]}", "refid": p[2], "leap": p[4],
+                            "raw_offset_s": float(p[6]), "cooked_offset_s": float(p[7]),
+                            "dispersion_s": float(p[8])})
+        return samples
 
     # -- waiting ----------------------------------------------------------------------------
     def wait_for(self, predicate, timeout_s, what, interval_s=0.2):

@@ -1,0 +1,47 @@
+#pragma once
+// gps-sock-bridge configuration: the [gps-sock-bridge] table of /etc/nanotime/nanotime.toml.
+// Every key, default and range is in gps-sock-bridge.8 (CONFIGURATION); keep the two in step.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace nanotime::config {
+class Document;
+}
+
+namespace nanotime::bridge {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/nanotime/nanotime.toml";
+inline constexpr const char* kSection = "gps-sock-bridge";
+
+struct BridgeConfig {
+  std::string gpsd_host = "127.0.0.1";
+  int gpsd_port = 2947;
+  std::string time_socket = "/run/chrony.gps.sock";  // "" = off
+  std::string pps_socket;                            // "" = off
+  std::vector<int> shm_units;
+  mode_t shm_perm = 0600;
+  // Serial delay in seconds; nullopt = "auto" (estimated from PPS).
+  std::optional<double> offset_s = 0.0;
+  int min_fix_mode = 2;
+  double jump_tolerance_s = 0.05;
+  int confirm_reports = 3;
+  int median_window = 9;
+  double max_auto_offset_s = 0.9;
+
+  bool auto_offset() const { return !offset_s.has_value(); }
+};
+
+// Reads and validates [gps-sock-bridge] (the other nanotime sections are allowed and ignored,
+// any other top-level name is an error). Throws config::ConfigError "file:line:col: [table]
+// key: message".
+BridgeConfig load_config(const config::Document& doc);
+BridgeConfig load_config_file(const std::string& path);
+
+// A multi-line human summary (for --check-config and the start-up log).
+std::string describe(const BridgeConfig& c);
+
+}  // namespace nanotime::bridge

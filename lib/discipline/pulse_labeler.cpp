@@ -1,0 +1,187 @@
+#include "discipline/pulse_labeler.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+namespace nanotime::discipline {
+
+namespace {
+constexpr std::int64_t kNs = 1000000000;
+constexpr std::size_t kRecentPhc = 8;
+// Before alignment two ToD-labelled pulses must give the same PHC − TAI to this much, plus
+// 0.1 % of their distance (any PHC frequency error we could ever face).
+constexpr std::int64_t kConsistencyNs = 1000000;
+
+std::int64_t ns_of(double s) { return std::llround(s * 1e9); }
+}  // namespace
+
+PulseLabeler::PulseLabeler(const LabelerConfig& config, TaiOfReport tai_of_report)
+    : config_(config), tai_of_report_(std::move(tai_of_report)) {}
+
+void PulseLabeler::reset() {
+  aligned_ = false;
+  reacquire_ = false;
+  pending_.clear();
+  reports_.clear();
+  last_labelled_.reset();
+  released_any_ = false;
+  disagree_since_mono_.reset();
+}
+
+void PulseLabeler::set_aligned(bool aligned) {
+  aligned_ = aligned;
+  last_labelled_.reset();
+  released_any_ = false;
+  disagree_since_mono_.reset();
+  reacquire_ = false;
+}
+
+void PulseLabeler::on_step(std::int64_t delta_ns) {
+  // The PHC moved, monotonic time did not: shift everything measured in PHC time.
+  for (auto& d : delay_window_) d -= delta_ns;
+  for (auto& p : recent_phc_) p += delta_ns;
+  if (last_event_phc_) *last_event_phc_ += delta_ns;
+  if (last_rising_phc_) *last_rising_phc_ += delta_ns;
+  pending_.clear();  // labelled in the old PHC time; at most one edge is lost
+}
+
+std::optional<std::int64_t> PulseLabeler::edge_mono(std::int64_t phc_ns) const {
+  if (delay_window_.empty()) return std::nullopt;
+  return phc_ns + *std::min_element(delay_window_.begin(), delay_window_.end());
+}
+
+bool PulseLabeler::tod_names(const TimeReport& tr, std::int64_t edge_mono_ns) const {
+  std::int64_t after = tr.arrival_mono_ns - edge_mono_ns;
+  return after >= ns_of(config_.guard_s) &&
+         after <= ns_of(config_.nominal_period_s - config_.guard_s);
+}
+
+void PulseLabeler::attach(Pending& p, const TimeReport& tr) {
+  auto tai = tai_of_report_(tr);
+  if (!tai) return;  // the report cannot name a TAI second (leap): no evidence either way
+  if (p.tod_tai_s && *p.tod_tai_s != *tai) p.conflict = true;
+  p.tod_tai_s = *tai;
+}
+
+std::vector<LabeledPulse> PulseLabeler::on_extts(const ExttsEvent& ev) {
+  // Stale: the driver repeats the last capture (carrier loss), or an old one comes back.
+  bool dup = std::find(recent_phc_.begin(), recent_phc_.end(), ev.phc_ns) != recent_phc_.end();
+  if (dup || (last_event_phc_ && ev.phc_ns <= *last_event_phc_)) {
+    ++counters_.stale;
+    return release_due(ev.arrival_mono_ns);
+  }
+  recent_phc_.push_back(ev.phc_ns);
+  if (recent_phc_.size() > kRecentPhc) recent_phc_.pop_front();
+  delay_window_.push_back(ev.arrival_mono_ns - ev.phc_ns);
+  if (delay_window_.size() > config_.mapping_window) delay_window_.pop_front();
+
+  std::optional<std::int64_t> prev = last_event_phc_;
+  last_event_phc_ = ev.phc_ns;
+  if (config_.both_edges) {
+    // Rising → falling is pulse_width_s; anything else ends on a rising edge. The very first
+    // event cannot be classified: drop it.
+    if (!prev) {
+      ++counters_.falling;
+      return release_due(ev.arrival_mono_ns);
+    }
+    std::int64_t gap = ev.phc_ns - *prev;
+    std::int64_t width = ns_of(config_.pulse_width_s);
+    std::int64_t tol = std::min(width, ns_of(config_.nominal_period_s) - width) / 2;
+    if (std::llabs(gap - width) < tol) {
+      ++counters_.falling;
+      return release_due(ev.arrival_mono_ns);
+    }
+  }
+  ++counters_.edges;
+  if (last_rising_phc_) {
+    double periods = static_cast<double>(ev.phc_ns - *last_rising_phc_) /
+                     (config_.nominal_period_s * 1e9);
+    auto missing = std::llround(periods) - 1;
+    if (missing > 0) counters_.lost += static_cast<std::uint64_t>(missing);
+  }
+  last_rising_phc_ = ev.phc_ns;
+
+  Pending p{ev.phc_ns, *edge_mono(ev.phc_ns), std::nullopt, false};
+  for (const auto& tr : reports_) {
+    if (tod_names(tr, p.edge_mono_ns)) attach(p, tr);
+  }
+  pending_.push_back(p);
+  return release_due(ev.arrival_mono_ns);
+}
+
+std::vector<LabeledPulse> PulseLabeler::on_time_report(const TimeReport& tr) {
+  for (auto& p : pending_) {
+    if (tod_names(tr, p.edge_mono_ns)) attach(p, tr);
+  }
+  reports_.push_back(tr);
+  // A report can only name an edge less than one period before it.
+  while (!reports_.empty() &&
+         reports_.front().arrival_mono_ns < tr.arrival_mono_ns - ns_of(2 * config_.nominal_period_s)) {
+    reports_.pop_front();
+  }
+  return release_due(tr.arrival_mono_ns);
+}
+
+std::vector<LabeledPulse> PulseLabeler::on_tick(std::int64_t mono_ns) { return release_due(mono_ns); }
+
+void PulseLabeler::release_unaligned(const Pending& p, std::vector<LabeledPulse>& out) {
+  if (p.conflict || !p.tod_tai_s) {
+    p.conflict ? ++counters_.conflicting : ++counters_.unlabelled;
+    return;
+  }
+  Candidate c{p.phc_ns, p.edge_mono_ns, *p.tod_tai_s};
+  if (last_labelled_) {
+    const Candidate& l = *last_labelled_;
+    std::int64_t off_now = c.phc_ns - c.tai_s * kNs;
+    std::int64_t off_prev = l.phc_ns - l.tai_s * kNs;
+    std::int64_t tol = kConsistencyNs + std::llabs(c.phc_ns - l.phc_ns) / 1000;
+    bool consistent = c.tai_s > l.tai_s && std::llabs(off_now - off_prev) <= tol;
+    if (consistent) {
+      if (!released_any_) out.push_back({l.phc_ns, l.edge_mono_ns, l.tai_s, true});
+      out.push_back({c.phc_ns, c.edge_mono_ns, c.tai_s, true});
+      released_any_ = true;
+    } else {
+      ++counters_.inconsistent;
+      released_any_ = false;  // start a new pair from this one
+    }
+  }
+  last_labelled_ = c;
+}
+
+std::vector<LabeledPulse> PulseLabeler::release_due(std::int64_t now_mono_ns) {
+  std::vector<LabeledPulse> out;
+  const std::int64_t window_end = ns_of(config_.nominal_period_s - config_.guard_s);
+  while (!pending_.empty()) {
+    Pending& p = pending_.front();
+    bool window_closed = now_mono_ns >= p.edge_mono_ns + window_end;
+    if (!aligned_) {
+      if (!window_closed && (!p.tod_tai_s || p.conflict)) break;  // wait for (more) reports
+      release_unaligned(p, out);
+      pending_.pop_front();
+      continue;
+    }
+    // Aligned: the PHC names the second; a report must agree.
+    std::int64_t tai = (p.phc_ns >= 0 ? p.phc_ns + kNs / 2 : p.phc_ns - kNs / 2) / kNs;
+    std::int64_t frac = p.phc_ns - tai * kNs;
+    if (std::llabs(frac) > kNs / 10) {  // PHC not within 100 ms of a second: cannot say
+      ++counters_.unlabelled;
+      pending_.pop_front();
+      continue;
+    }
+    if (p.conflict || (p.tod_tai_s && *p.tod_tai_s != tai)) {
+      ++counters_.disagreements;
+      if (!disagree_since_mono_) disagree_since_mono_ = now_mono_ns;
+      if (now_mono_ns - *disagree_since_mono_ >= ns_of(config_.relabel_after_s)) reacquire_ = true;
+      pending_.pop_front();
+      continue;
+    }
+    if (!p.tod_tai_s && !window_closed) break;  // its report may still come
+    if (p.tod_tai_s) disagree_since_mono_.reset();
+    out.push_back({p.phc_ns, p.edge_mono_ns, tai, p.tod_tai_s.has_value()});
+    pending_.pop_front();
+  }
+  return out;
+}
+
+}  // namespace nanotime::discipline

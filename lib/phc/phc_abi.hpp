@@ -1,0 +1,42 @@
+#pragma once
+// Pure helpers that turn requests into the kernel's structures and back (FACTS.md §7).
+// Kept apart from the Linux class so that the unit tests can check every field by hand.
+
+#include <linux/ptp_clock.h>
+#include <sys/timex.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "phc/ptp_clock.hpp"
+
+namespace nanotime::phc {
+
+// clock_adjtime(ADJ_FREQUENCY): timex.freq is in ppm with a 16-bit fraction, so
+// freq = ppb × 65.536. Only ADJ_FREQUENCY is set: the PHC layer acts on one mode per call.
+struct timex timex_for_frequency(double freq_ppb);
+
+// clock_adjtime(ADJ_SETOFFSET | ADJ_NANO): time.tv_sec = floor(delta / 1e9),
+// time.tv_usec = the nanoseconds, always 0 ≤ ns < 1e9 (so −1 ns is {−1 s, 999 999 999 ns}).
+struct timex timex_for_step(std::int64_t delta_ns);
+
+// The value a clamp of `requested` to ±min(limit, max_adj) gives.
+double clamp_frequency_ppb(double requested_ppb, double limit_ppb, int max_adj_ppb);
+
+std::int64_t to_ns(const struct ptp_clock_time& t);
+
+// PTP_SYS_OFFSET_EXTENDED: the sample with the tightest [before, after] bracket; the system
+// time of the PHC read is the middle of that bracket. nullopt when n_samples is 0 or > 25.
+std::optional<SysOffset> best_extended_sample(const struct ptp_sys_offset_extended& r);
+// PTP_SYS_OFFSET (interleaved sys, phc, sys, ..., sys): same selection over the triples.
+std::optional<SysOffset> best_basic_sample(const struct ptp_sys_offset& r);
+SysOffset precise_sample(const struct ptp_sys_offset_precise& r);
+
+// The bytes returned by read() on a PHC: whole struct ptp_extts_event records.
+// A trailing partial record (never produced by the kernel) is ignored.
+std::vector<ExttsRecord> parse_extts_events(std::span<const std::byte> bytes);
+
+}  // namespace nanotime::phc

@@ -1,0 +1,184 @@
+#include "servo/kalman.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace nanotime::servo {
+
+KalmanServo::KalmanServo(const ServoConfig& config)
+    : config_(config), log_(config.initial_freq_ppb), noise_(config.nominal_period_s) {}
+
+void KalmanServo::reset() {
+  state_ = ServoState::unlocked;
+  count_ = 0;
+  rejected_.clear();
+  hold_delta_ = 0;
+  noise_.clear_history();  // the learned noise levels stay: they describe the hardware
+}
+
+void KalmanServo::frequency_applied(double freq_ppb, std::int64_t at_ns) { log_.set(freq_ppb, at_ns); }
+
+double KalmanServo::oscillator_sd_ppb() const { return std::sqrt(std::max(p11_, 0.0)); }
+
+void KalmanServo::predict_to(std::int64_t t_ns) {
+  double dt = static_cast<double>(t_ns - t_ns_) * 1e-9;
+  if (dt <= 0) return;
+  NoiseModel n = noise_.model();
+  double c = log_.integral_ns(t_ns_, t_ns);
+  theta_ += (y_ + hold_delta_) * dt + c;
+  control_total_ += c;
+  p00_ += 2 * p01_ * dt + p11_ * dt * dt + n.wfm_ns2_per_s * dt +
+          n.rwfm_ns2_per_s3 * dt * dt * dt / 3;
+  p01_ += p11_ * dt + n.rwfm_ns2_per_s3 * dt * dt / 2;
+  p11_ += n.rwfm_ns2_per_s3 * dt;
+  t_ns_ = t_ns;
+}
+
+Prediction KalmanServo::predict(std::int64_t at_ns) const {
+  KalmanServo copy = *this;
+  copy.predict_to(at_ns);
+  return {copy.theta_, std::sqrt(std::max(copy.p00_, 0.0))};
+}
+
+// Deadbeat: the frequency applied from apply_ns makes the predicted phase zero at the next
+// nominal edge. The phase-correcting part is limited (max_slew_ppb) so that a large error is
+// slewed out over several periods instead of shaking downstream PTP clients.
+double KalmanServo::control_for(std::int64_t edge_ns, std::int64_t apply_ns) {
+  predict_to(apply_ns);
+  double remaining_s = static_cast<double>(edge_ns - apply_ns) * 1e-9 + config_.nominal_period_s;
+  remaining_s = std::max(remaining_s, 0.25 * config_.nominal_period_s);
+  double slew = std::clamp(-theta_ / remaining_s, -config_.max_slew_ppb, config_.max_slew_ppb);
+  double u = std::clamp(-(y_ + hold_delta_) + slew, -config_.max_freq_ppb, config_.max_freq_ppb);
+  log_.set(u, apply_ns);
+  return u;
+}
+
+double KalmanServo::hold(std::int64_t at_ns, double extra_ppb) {
+  if (count_ < 2) return log_.current_ppb();
+  predict_to(at_ns);
+  hold_delta_ = extra_ppb;
+  return control_for(at_ns, at_ns);
+}
+
+ServoOutput KalmanServo::sample(const ServoInput& in) {
+  ServoOutput out;
+  NoiseModel n = noise_.model();
+  if (count_ == 0) {
+    first_offset_ns_ = in.offset_ns;
+    first_frac_ = in.offset_frac_ns;
+    first_edge_ns_ = in.edge_ns;
+    count_ = 1;
+    state_ = ServoState::unlocked;
+    out.freq_ppb = log_.current_ppb();
+    out.state = state_;
+    out.phase_ns = in.offset();
+    return out;
+  }
+  if (count_ == 1) {
+    double dt = static_cast<double>(in.edge_ns - first_edge_ns_) * 1e-9;
+    if (dt < 0.5 * config_.nominal_period_s) {  // too close (or out of order): start over
+      first_offset_ns_ = in.offset_ns;
+      first_frac_ = in.offset_frac_ns;
+      first_edge_ns_ = in.edge_ns;
+      out.freq_ppb = log_.current_ppb();
+      out.phase_ns = in.offset();
+      return out;
+    }
+    // Exact integer difference first: cold-start offsets are ~1e18 ns.
+    double doff = static_cast<double>(in.offset_ns - first_offset_ns_) +
+                  (in.offset_frac_ns - first_frac_);
+    y_ = (doff - log_.integral_ns(first_edge_ns_, in.edge_ns)) / dt;
+    hold_delta_ = 0;
+    p00_ = n.meas_var_ns2;
+    p01_ = n.meas_var_ns2 / dt;
+    p11_ = 2 * n.meas_var_ns2 / (dt * dt) + n.wfm_ns2_per_s / dt;
+    t_ns_ = in.edge_ns;
+    origin_ns_ = in.edge_ns;
+    control_total_ = 0;
+    noise_.clear_history();
+    count_ = 2;
+    bool big = std::fabs(in.offset()) > config_.first_step_threshold_ns;
+    if (big && config_.first_step_threshold_ns > 0) {
+      // Keep only the fraction in the filter; the integer ns go into the step, so the huge
+      // cold-start offset never passes through a double.
+      theta_ = in.offset_frac_ns;
+      predict_to(in.apply_ns);
+      auto whole = std::llround(theta_);
+      out.step_ns = -(in.offset_ns + whole);
+      theta_ -= static_cast<double>(whole);
+      p00_ += config_.step_error_ns * config_.step_error_ns / 3;  // uniform ±step_error
+      origin_ns_ = in.apply_ns;
+      control_total_ = 0;
+      state_ = ServoState::jump;
+    } else {
+      theta_ = in.offset();
+      noise_.add(0, theta_);
+      state_ = ServoState::locked;
+    }
+    out.state = state_;
+    out.phase_ns = state_ == ServoState::jump ? 0.0 : theta_;
+    out.freq_ppb = control_for(in.edge_ns, in.apply_ns);
+    return out;
+  }
+
+  predict_to(in.edge_ns);
+  if (hold_delta_ != 0) {  // pulses are back: the predicted oscillator change becomes the prior
+    y_ += hold_delta_;
+    hold_delta_ = 0;
+  }
+  double z = in.offset();
+  double nu = z - theta_;
+  double s = p00_ + n.meas_var_ns2;
+  double gate = std::max(kGateSigmas * std::sqrt(s), kGateFloor_ns);
+  bool accept = std::fabs(nu) <= gate;
+  if (!accept) {
+    rejected_.push_back({in.edge_ns, z, nu});
+    if (rejected_.size() > static_cast<std::size_t>(kJumpCount)) rejected_.erase(rejected_.begin());
+    if (rejected_.size() == static_cast<std::size_t>(kJumpCount)) {
+      auto [lo, hi] = std::minmax_element(rejected_.begin(), rejected_.end(),
+                                          [](const Rejected& a, const Rejected& b) {
+                                            return a.innovation < b.innovation;
+                                          });
+      double spread = hi->innovation - lo->innovation;
+      if (spread <= gate) {
+        // A real phase jump (e.g. the receiver re-acquired): follow it.
+        theta_ = z;
+        p00_ = n.meas_var_ns2 + spread * spread;
+        p01_ = 0;
+        rejected_.clear();
+        noise_.clear_history();
+        origin_ns_ = in.edge_ns;
+        control_total_ = 0;
+        state_ = ServoState::locked;
+        out.state = state_;
+        out.phase_ns = theta_;
+        out.freq_ppb = control_for(in.edge_ns, in.apply_ns);
+        return out;
+      }
+    }
+    out.outlier = true;
+    out.state = state_;
+    out.phase_ns = theta_;
+    out.freq_ppb = control_for(in.edge_ns, in.apply_ns);
+    return out;
+  }
+  rejected_.clear();
+  double k0 = p00_ / s;
+  double k1 = p01_ / s;
+  theta_ += k0 * nu;
+  y_ += k1 * nu;
+  double p00 = p00_, p01 = p01_;
+  p00_ = (1 - k0) * p00;
+  p01_ = (1 - k0) * p01;
+  p11_ -= k1 * p01;
+  auto idx = std::llround(static_cast<double>(in.edge_ns - origin_ns_) * 1e-9 /
+                          config_.nominal_period_s);
+  noise_.add(idx, z - control_total_);
+  state_ = ServoState::locked;
+  out.state = state_;
+  out.phase_ns = theta_;
+  out.freq_ppb = control_for(in.edge_ns, in.apply_ns);
+  return out;
+}
+
+}  // namespace nanotime::servo

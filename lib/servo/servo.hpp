@@ -1,0 +1,81 @@
+#pragma once
+// Clock servos behind one interface (like linuxptp's servo.h with pi.c / linreg.c behind it).
+//
+// Conventions (as linuxptp): offset = PHC − reference (positive: the PHC is ahead).
+// The returned frequency is the absolute adjustment to APPLY to the PHC (clock_adjtime
+// ADJ_FREQUENCY, positive runs faster), already clamped; a PHC that is ahead is slowed down.
+// Times are in ns of any monotonic base (the engine uses the edge's monotonic time).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace nanotime::servo {
+
+enum class ServoState : std::uint8_t { unlocked, jump, locked };
+
+struct ServoConfig {
+  double max_freq_ppb = 500000;          // clamp of the applied frequency
+  double first_step_threshold_ns = 20000;  // step at start when |offset| exceeds this
+  double step_threshold_ns = 0;          // 0: never step after the start
+  double initial_freq_ppb = 0;           // adjustment already applied when the servo starts
+  double nominal_period_s = 1.0;
+  double step_error_ns = 2000;           // how far a step may land off (Kalman: initial variance)
+  double max_slew_ppb = 20000;           // Kalman: limit of the phase-correcting part
+};
+
+struct ServoInput {
+  // Offset PHC − reference at the edge: integer ns plus a fraction, so that the first
+  // samples of a cold start (PHC off by decades, ~1e18 ns) keep ns precision.
+  std::int64_t offset_ns = 0;
+  double offset_frac_ns = 0;
+  std::int64_t edge_ns = 0;      // monotonic time of the edge
+  std::int64_t apply_ns = 0;     // monotonic time the returned frequency takes effect (>= edge)
+  double offset() const { return static_cast<double>(offset_ns) + offset_frac_ns; }
+};
+
+struct ServoOutput {
+  double freq_ppb = 0;         // absolute adjustment to apply (also when state == jump)
+  ServoState state = ServoState::unlocked;
+  std::int64_t step_ns = 0;    // with state == jump: add this to the PHC (ADJ_SETOFFSET), first
+  bool outlier = false;        // the sample was rejected (not used)
+  double phase_ns = 0;         // the servo's estimate of PHC − reference at the edge
+};
+
+// Oscillator + measurement noise levels, as a servo has learned them.
+struct NoiseModel {
+  double meas_var_ns2 = 0;      // white phase (measurement) noise, ns²
+  double wfm_ns2_per_s = 0;     // white FM: phase diffusion, ns²/s (= (ppb of a 1 s mean)²)
+  double rwfm_ns2_per_s3 = 0;   // random-walk FM: frequency diffusion, ppb²/s
+};
+
+// Prediction of PHC − reference at a later time, from what the servo knows.
+struct Prediction {
+  double phase_ns = 0;
+  double sd_ns = 0;           // 1σ uncertainty of that phase (oscillator model + estimate)
+};
+
+class Servo {
+ public:
+  virtual ~Servo() = default;
+  virtual ServoOutput sample(const ServoInput& in) = 0;
+  // Frequency to apply while no pulses come (holdover), from time at_ns on. extra_ppb is the
+  // change of the oscillator's own frequency since the last pulse that the engine predicts
+  // (temperature model): the servo compensates it and includes it in its predictions.
+  virtual double hold(std::int64_t at_ns, double extra_ppb) = 0;
+  virtual void reset() = 0;
+  // The engine changed the PHC frequency itself (or stepped it): keep the control log right.
+  virtual void frequency_applied(double freq_ppb, std::int64_t at_ns) = 0;
+  // Estimated free-running frequency error of the PHC (ppb): applying −this keeps phase.
+  virtual double oscillator_ppb() const = 0;
+  virtual double oscillator_sd_ppb() const = 0;
+  virtual Prediction predict(std::int64_t at_ns) const = 0;
+  virtual NoiseModel noise() const = 0;
+  virtual ServoState state() const = 0;
+  virtual double last_freq_ppb() const = 0;
+};
+
+// "pi" (linuxptp baseline) or "kalman"; throws std::invalid_argument otherwise.
+std::unique_ptr<Servo> make_servo(const std::string& name, const ServoConfig& config);
+
+}  // namespace nanotime::servo

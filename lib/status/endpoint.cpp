@@ -1,0 +1,26 @@
+#include "status/endpoint.hpp"
+
+#include "status/exposition.hpp"
+#include "status/status_json.hpp"
+
+namespace nanotime::status {
+
+void install_routes(HttpServer& server, const Registry& registry,
+                    std::function<double()> now_unix_s) {
+  server.route("/metrics", [&registry](const HttpRequest&) {
+    return HttpResponse{200, std::string(kPrometheusContentType), render_prometheus(registry), {}};
+  });
+  server.route("/status", [&registry, now = std::move(now_unix_s)](const HttpRequest&) {
+    return HttpResponse{200, std::string(kJsonContentType), render_status_json(registry, now()), {}};
+  });
+  server.route("/", [](const HttpRequest&) {
+    // Everything is inline and the page talks only to this server: nothing from the internet
+    // (air-gapped Pi), and the policy says so to the browser too.
+    return HttpResponse{200, "text/html; charset=utf-8", std::string(dashboard_html()),
+                        {{"Content-Security-Policy",
+                          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                          "connect-src 'self'; img-src 'self' data:"}}};
+  });
+}
+
+}  // namespace nanotime::status

@@ -1,0 +1,101 @@
+#include "status/status_json.hpp"
+
+#include "status/json_writer.hpp"
+
+namespace nanotime::status {
+
+namespace {
+
+void write_labels(JsonWriter& w, const Labels& labels) {
+  w.begin_object();
+  for (const auto& [k, v] : labels) w.key(k).value(v);
+  w.end_object();
+}
+
+template <typename Series>
+void write_series(JsonWriter& w, const std::vector<std::unique_ptr<Series>>& series) {
+  if (series.size() == 1 && series[0]->labels().empty()) w.key("value").value(series[0]->value());
+  w.key("series").begin_array();
+  for (const auto& s : series) {
+    w.begin_object();
+    w.key("labels");
+    write_labels(w, s->labels());
+    w.key("value").value(s->value());
+    w.end_object();
+  }
+  w.end_array();
+}
+
+void write_state_set(JsonWriter& w, const StateSet& s) {
+  w.key("states").begin_array();
+  for (const auto& name : s.states()) w.value(name);
+  w.end_array();
+  w.key("state");
+  if (s.known()) {
+    w.value(s.state());
+  } else {
+    w.null();
+  }
+  w.key("since_s").value(s.since_s());
+  w.key("timeline").begin_object();
+  w.key("t").begin_array();
+  for (std::size_t i = 0; i < s.timeline().size(); ++i) w.value(s.timeline()[i].t_s);
+  w.end_array();
+  w.key("state").begin_array();
+  for (std::size_t i = 0; i < s.timeline().size(); ++i) {
+    w.value(std::string_view(s.states()[s.timeline()[i].state]));
+  }
+  w.end_array();
+  w.end_object();
+}
+
+void write_history(JsonWriter& w, const History& h) {
+  w.begin_object();
+  w.key("unit").value(h.unit());
+  w.key("help").value(h.help());
+  w.key("resolution_s").value(h.resolution_s());
+  w.key("capacity").value(static_cast<std::uint64_t>(h.points().capacity()));
+  w.key("t").begin_array();
+  for (std::size_t i = 0; i < h.points().size(); ++i) w.value(h.points()[i].t_s);
+  w.end_array();
+  w.key("v").begin_array();
+  for (std::size_t i = 0; i < h.points().size(); ++i) w.value(h.points()[i].value);
+  w.end_array();
+  w.end_object();
+}
+
+}  // namespace
+
+std::string render_status_json(const Registry& registry, double now_s) {
+  JsonWriter w;
+  w.begin_object();
+  w.key("time_s").value(now_s);
+  w.key("metrics").begin_object();
+  for (const auto& f : registry.families()) {
+    w.key(f->name).begin_object();
+    w.key("type").value(type_name(f->type));
+    if (f->type == MetricType::gauge || f->type == MetricType::counter) w.key("unit").value(f->unit);
+    w.key("help").value(f->help);
+    switch (f->type) {
+      case MetricType::gauge: write_series(w, f->gauges); break;
+      case MetricType::counter: write_series(w, f->counters); break;
+      case MetricType::state_set: write_state_set(w, *f->state_set); break;
+      case MetricType::info:
+        w.key("labels");
+        write_labels(w, f->info->labels());
+        break;
+    }
+    w.end_object();
+  }
+  w.end_object();
+  w.key("histories").begin_object();
+  for (const auto& h : registry.histories()) {
+    w.key(h->name());
+    write_history(w, *h);
+  }
+  w.end_object();
+  w.end_object();
+  return w.take();
+}
+
+}  // namespace nanotime::status
