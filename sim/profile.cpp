@@ -213,8 +213,9 @@ std::optional<std::int64_t> parse_utc(std::string_view s) {
       se > 59) {
     return std::nullopt;
   }
+  const bool leap_year = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo == 2 && d == 29 && !leap_year) return std::nullopt;
   const std::int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  if (days_from_civil(y, static_cast<unsigned>(mo), 1) + d - 1 != days) return std::nullopt;
   return days * 86400 + h * 3600 + mi * 60 + se;
 }
 

@@ -5,9 +5,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "discipline/events.hpp"
+#include "servo/servo.hpp"
+#include "timescale/leap_table.hpp"
 
 namespace nanotime::discipline {
 
@@ -20,6 +23,20 @@ struct EngineConfig {
   double nominal_pulse_period_s = 1.0;
   bool both_edges = false;               // driver reports both edges (i210/i226)
   double pulse_width_s = 0.1;            // with both_edges: the falling edge comes this late
+  // ---- added by the engine (all optional; defaults suit a CM4 + u-blox timing receiver) ----
+  double initial_freq_ppb = 0;           // frequency adjustment already applied at start
+  double step_error_ns = 2000;           // how far a step may land (CM4: read-then-write)
+  double step_threshold_ns = 50000;      // pulses back after an outage: step beyond this
+  double max_slew_ppb = 20000;           // limit of the phase-correcting part of the frequency
+  double bound_sigmas = 3;               // error bound = this × the predicted 1σ
+  double reference_sd_ns = 10;           // receiver wander no servo can see (1σ, in the bound)
+  std::uint8_t degraded_clock_class = 52;  // after holdover within bound (52 or 187)
+  double holdover_after_s = 3;           // TRACKING → HOLDOVER after this long without pulses
+  double tod_guard_s = 0.1;              // see PulseLabeler
+  double relabel_after_s = 600;          // persistent ToD/PHC label disagreement: re-acquire
+  std::shared_ptr<const timescale::LeapTable> leap_table;  // leap-seconds.list, if read
+  // Kalman: a hand-set oscillator/measurement noise model instead of the learned one.
+  std::optional<servo::NoiseModel> oscillator_model;
 };
 
 // Counters and the latest estimates, for status, metrics and the simulator's report.
@@ -36,6 +53,18 @@ struct EngineStatus {
   std::uint64_t outliers_rejected = 0;
   std::uint64_t steps = 0;
   ClockQuality quality;
+  // ---- added by the engine ----
+  std::uint64_t pulses_unlabelled = 0;    // part of pulses_ambiguous: no usable time message
+  std::uint64_t label_disagreements = 0;  // part of pulses_ambiguous: ToD ≠ PHC label
+  std::uint64_t falling_edges = 0;        // both_edges: discarded
+  double phase_ns = 0;                    // servo's estimate of PHC − TAI now
+  double oscillator_ppb = 0;              // estimated free-running frequency error
+  double meas_noise_ns = 0;               // learned: white phase noise (1σ)
+  double wfm_ppb = 0;                     // learned: white FM (1σ of 1 s mean frequency)
+  double rwfm_ppb_per_sqrt_s = 0;         // learned: random-walk FM
+  bool temperature_identified = false;
+  double temp_coeff_ppb_per_c = 0;        // learned frequency vs temperature
+  double temp_coeff_sd_ppb_per_c = 0;
 };
 
 class Engine {

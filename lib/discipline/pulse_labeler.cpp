@@ -24,6 +24,7 @@ void PulseLabeler::reset() {
   reacquire_ = false;
   pending_.clear();
   reports_.clear();
+  released_.clear();
   last_labelled_.reset();
   released_any_ = false;
   disagree_since_mono_.reset();
@@ -31,6 +32,7 @@ void PulseLabeler::reset() {
 
 void PulseLabeler::set_aligned(bool aligned) {
   aligned_ = aligned;
+  recent_named_.assign(1, true);  // expect reports until they prove absent
   last_labelled_.reset();
   released_any_ = false;
   disagree_since_mono_.reset();
@@ -114,6 +116,17 @@ std::vector<LabeledPulse> PulseLabeler::on_time_report(const TimeReport& tr) {
   for (auto& p : pending_) {
     if (tod_names(tr, p.edge_mono_ns)) attach(p, tr);
   }
+  // A report for a pulse already released without one: reports are flowing again (so wait
+  // for them), and it is checked after the fact.
+  for (const auto& r : released_) {
+    if (!tod_names(tr, r.edge_mono_ns)) continue;
+    recent_named_.assign(1, true);
+    auto tai = tai_of_report_(tr);
+    if (tai && *tai != r.tai_s) {
+      ++counters_.disagreements;
+      if (!disagree_since_mono_) disagree_since_mono_ = tr.arrival_mono_ns;
+    }
+  }
   reports_.push_back(tr);
   // A report can only name an edge less than one period before it.
   while (!reports_.empty() &&
@@ -169,6 +182,12 @@ std::vector<LabeledPulse> PulseLabeler::release_due(std::int64_t now_mono_ns) {
       pending_.pop_front();
       continue;
     }
+    const bool reports_flowing =
+        std::find(recent_named_.begin(), recent_named_.end(), true) != recent_named_.end();
+    if (p.tod_tai_s || window_closed || !reports_flowing) {
+      recent_named_.push_back(p.tod_tai_s.has_value());
+      if (recent_named_.size() > 4) recent_named_.pop_front();
+    }
     if (p.conflict || (p.tod_tai_s && *p.tod_tai_s != tai)) {
       ++counters_.disagreements;
       if (!disagree_since_mono_) disagree_since_mono_ = now_mono_ns;
@@ -176,9 +195,13 @@ std::vector<LabeledPulse> PulseLabeler::release_due(std::int64_t now_mono_ns) {
       pending_.pop_front();
       continue;
     }
-    if (!p.tod_tai_s && !window_closed) break;  // its report may still come
+    if (!p.tod_tai_s && !window_closed && reports_flowing) break;  // its report may still come
     if (p.tod_tai_s) disagree_since_mono_.reset();
     out.push_back({p.phc_ns, p.edge_mono_ns, tai, p.tod_tai_s.has_value()});
+    if (!p.tod_tai_s) {
+      released_.push_back({p.edge_mono_ns, tai});
+      if (released_.size() > 2) released_.pop_front();
+    }
     pending_.pop_front();
   }
   return out;

@@ -13,7 +13,9 @@
 //     enough to step the clock a second off.
 //  4. Once aligned, the PHC labels each pulse itself (round(phc/1 s)); a TimeReport that names
 //     the edge must agree, else the pulse is dropped. A pulse waits for its TimeReport until
-//     the window for it has closed; with none, the PHC label stands. Disagreements with no
+//     the window for it has closed; with none, the PHC label stands. While reports do not name
+//     edges at all (gpsd down, or reports so late that they are ambiguous), pulses are released
+//     at once: waiting would only delay the servo. Disagreements with no
 //     agreement in between for relabel_after_s ask the engine to re-acquire.
 //  Stale duplicates (same or older PHC time, or while the carrier is down) are dropped; with
 //  both_edges the falling edge (pulse_width_s after the rising one) is discarded.
@@ -108,6 +110,12 @@ class PulseLabeler {
   std::optional<Candidate> last_labelled_;  // before alignment: previous ToD-labelled pulse
   bool released_any_ = false;
   std::optional<std::int64_t> disagree_since_mono_;
+  std::deque<bool> recent_named_;            // did a report name each of the last pulses?
+  struct Released {
+    std::int64_t edge_mono_ns;
+    std::int64_t tai_s;
+  };
+  std::deque<Released> released_;            // aligned: released before their report came
   LabelerCounters counters_;
 };
 

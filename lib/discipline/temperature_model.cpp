@@ -14,12 +14,16 @@ void TemperatureModel::add_temperature(std::int64_t mono_ns, double celsius) {
     *smoothed_ += a * (celsius - *smoothed_);
   }
   last_temp_mono_ = mono_ns;
+  if (window_start_) {  // raw readings for the window mean: no smoothing lag, noise averages
+    sum_t_ += celsius;
+    ++n_t_;
+  }
 }
 
 void TemperatureModel::interrupt() {
   window_start_.reset();
   sum_f_ = sum_t_ = 0;
-  n_ = 0;
+  n_ = n_t_ = 0;
   prev_f_.reset();
   prev_t_.reset();
 }
@@ -28,11 +32,14 @@ void TemperatureModel::add_frequency(std::int64_t mono_ns, double freq_ppb) {
   if (!smoothed_) return;  // no thermometer: nothing to learn
   if (!window_start_) window_start_ = mono_ns;
   sum_f_ += freq_ppb;
-  sum_t_ += *smoothed_;
   ++n_;
   if (static_cast<double>(mono_ns - *window_start_) * 1e-9 < config_.window_s) return;
+  if (n_t_ == 0) {  // no readings in this window (thermometer gone): start over
+    interrupt();
+    return;
+  }
   double f = sum_f_ / static_cast<double>(n_);
-  double t = sum_t_ / static_cast<double>(n_);
+  double t = sum_t_ / static_cast<double>(n_t_);
   if (prev_f_) {
     double df = f - *prev_f_;
     double dtemp = t - *prev_t_;
@@ -46,7 +53,7 @@ void TemperatureModel::add_frequency(std::int64_t mono_ns, double freq_ppb) {
   prev_t_ = t;
   window_start_ = mono_ns;
   sum_f_ = sum_t_ = 0;
-  n_ = 0;
+  n_ = n_t_ = 0;
 }
 
 double TemperatureModel::coefficient_sd() const {

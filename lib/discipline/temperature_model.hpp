@@ -18,7 +18,8 @@ namespace nanotime::discipline {
 class TemperatureModel {
  public:
   struct Config {
-    double smoothing_s = 120;      // the readings are noisy (0.1 °C): low-pass them
+    double smoothing_s = 30;       // the readings are noisy (0.1 °C): low-pass them for
+                                   // holdover (window means use the raw readings)
     double window_s = 300;
     double forgetting = 0.995;     // per window (memory ≈ 200 windows ≈ 17 h)
     double prior_coeff_sd = 50;    // ppb/°C assumed while not identified (honest bounds)
@@ -49,7 +50,7 @@ class TemperatureModel {
   // current window
   std::optional<std::int64_t> window_start_;
   double sum_f_ = 0, sum_t_ = 0;
-  std::uint64_t n_ = 0;
+  std::uint64_t n_ = 0, n_t_ = 0;
   std::optional<double> prev_f_, prev_t_;
   // regression through 0 of Δf on ΔT
   double sxx_ = 0, sxy_ = 0, syy_ = 0, weight_ = 0;

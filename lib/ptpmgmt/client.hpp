@@ -3,6 +3,9 @@
 //
 // ptp4l answers to the address a request came from, so our socket is bound to a private
 // address: an abstract one by default (nothing to clean up, no file permissions), or a path.
+// Abstract addresses belong to a network namespace: with the default, the client must run in
+// ptp4l's network namespace (systemd PrivateNetwork= would lose the replies; use local_path).
+// ptp4l's socket is root-owned 0660: the sender needs uid 0 or ptp4l's group.
 // The socket is non-blocking. Two ways to use it:
 //   - event loop: poll fd() for POLLIN, send()/receive() never block; match replies by the
 //     sequence id send() returned;

@@ -1,6 +1,7 @@
 // NTP SHM refclock writer: see shm_writer.hpp.
 #include "refclock/shm_writer.hpp"
 
+#include <fmt/format.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
 
@@ -8,8 +9,6 @@
 #include <cstring>
 #include <stdexcept>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "refclock/sock_sample.hpp"
 
@@ -72,12 +71,14 @@ ShmSegment::ShmSegment(key_t key, int perm) : key_(key) {
     }
     if (e == EACCES) {
       fail(key, fmt::format("permission denied (created by another user with a stricter mode; "
-                            "chrony: refclock SHM unit:perm={:#o})", perm));
+                            "chrony: refclock SHM unit:perm={:#o})",
+                            perm));
     }
     fail(key, fmt::format("shmget failed: {}", std::strerror(e)));
   }
   shmid_ds ds{};
-  if (::shmctl(id_, IPC_STAT, &ds) != 0) fail(key, fmt::format("shmctl IPC_STAT: {}", std::strerror(errno)));
+  if (::shmctl(id_, IPC_STAT, &ds) != 0)
+    fail(key, fmt::format("shmctl IPC_STAT: {}", std::strerror(errno)));
   if (ds.shm_segsz != sizeof(ShmTime)) {
     fail(key, fmt::format("has {} bytes, expected {} (struct shmTime of this platform)",
                           ds.shm_segsz, sizeof(ShmTime)));
@@ -85,7 +86,8 @@ ShmSegment::ShmSegment(key_t key, int perm) : key_(key) {
   const int mode = static_cast<int>(ds.shm_perm.mode & 0777);
   if (mode != perm) {
     fail(key, fmt::format("has mode {:#o}, expected {:#o} (chrony: refclock SHM unit:perm=...; "
-                          "remove it with `ipcrm -M {}` if stale)", mode, perm, key_name(key)));
+                          "remove it with `ipcrm -M {}` if stale)",
+                          mode, perm, key_name(key)));
   }
   void* p = ::shmat(id_, nullptr, 0);
   if (p == reinterpret_cast<void*>(-1)) fail(key, fmt::format("shmat: {}", std::strerror(errno)));
@@ -93,7 +95,9 @@ ShmSegment::ShmSegment(key_t key, int perm) : key_(key) {
 }
 
 ShmSegment::ShmSegment(ShmSegment&& o) noexcept
-    : key_(o.key_), id_(std::exchange(o.id_, -1)), seg_(std::exchange(o.seg_, nullptr)),
+    : key_(o.key_),
+      id_(std::exchange(o.id_, -1)),
+      seg_(std::exchange(o.seg_, nullptr)),
       created_(o.created_) {}
 
 ShmSegment::~ShmSegment() {

@@ -44,8 +44,10 @@ static_assert(offsetof(ShmTime, leap) == (sizeof(time_t) == 8 ? 36 : 24));
 static_assert(offsetof(ShmTime, valid) == (sizeof(time_t) == 8 ? 48 : 36));
 static_assert(offsetof(ShmTime, clockTimeStampNSec) == (sizeof(time_t) == 8 ? 52 : 40));
 static_assert(offsetof(ShmTime, dummy) == (sizeof(time_t) == 8 ? 60 : 48));
-static_assert(sizeof(time_t) != 8 || sizeof(ShmTime) == 96, "shmTime is 96 bytes with 64-bit time_t");
-static_assert(sizeof(time_t) != 4 || sizeof(ShmTime) == 80, "shmTime is 80 bytes with 32-bit time_t");
+static_assert(sizeof(time_t) != 8 || sizeof(ShmTime) == 96,
+              "shmTime is 96 bytes with 64-bit time_t");
+static_assert(sizeof(time_t) != 4 || sizeof(ShmTime) == 80,
+              "shmTime is 80 bytes with 32-bit time_t");
 
 inline constexpr key_t kShmKeyBase = 0x4e545030;  // "NTP0"
 constexpr key_t shm_key_for_unit(int unit) { return kShmKeyBase + unit; }

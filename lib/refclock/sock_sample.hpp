@@ -5,19 +5,20 @@
 // anything else, so the layout must be the one chronyd was built with on this platform:
 // 40 bytes with a 64-bit time_t (amd64, arm64), 32 bytes with a 32-bit time_t (Debian 12 armhf).
 
+#include <sys/time.h>
+
 #include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
-
-#include <sys/time.h>
 
 #include "refclock/leap.hpp"
 
 // Debian 12's armhf chrony uses a 32-bit time_t. Building with _TIME_BITS=64 there would give
 // a 40-byte datagram that chronyd drops without a word (FACTS.md §3).
 #if defined(_TIME_BITS) && _TIME_BITS == 64 && (ULONG_MAX == 0xffffffffUL)
-#error "nanotime: do not build with _TIME_BITS=64 on a 32-bit platform: chrony 4.3 (Debian 12) uses a 32-bit time_t, and its SOCK refclock silently drops samples whose size differs from its own struct sock_sample"
+#error \
+    "nanotime: do not build with _TIME_BITS=64 on a 32-bit platform: chrony 4.3 (Debian 12) uses a 32-bit time_t, and its SOCK refclock silently drops samples whose size differs from its own struct sock_sample"
 #endif
 
 namespace nanotime::refclock {
@@ -42,8 +43,10 @@ static_assert(offsetof(SockSample, pulse) == sizeof(struct timeval) + 8);
 static_assert(offsetof(SockSample, leap) == sizeof(struct timeval) + 12);
 static_assert(offsetof(SockSample, _pad) == sizeof(struct timeval) + 16);
 static_assert(offsetof(SockSample, magic) == sizeof(struct timeval) + 20);
-static_assert(sizeof(time_t) != 8 || sizeof(SockSample) == 40, "chrony expects 40 bytes with 64-bit time_t");
-static_assert(sizeof(time_t) != 4 || sizeof(SockSample) == 32, "chrony expects 32 bytes with 32-bit time_t");
+static_assert(sizeof(time_t) != 8 || sizeof(SockSample) == 40,
+              "chrony expects 40 bytes with 64-bit time_t");
+static_assert(sizeof(time_t) != 4 || sizeof(SockSample) == 32,
+              "chrony expects 32 bytes with 32-bit time_t");
 
 // A time split the way a timeval (or shmTime) wants it: floor seconds, microseconds, and the
 // nanoseconds below the microsecond (0..999).
@@ -72,7 +75,8 @@ constexpr SplitTime split_system_ns(std::int64_t ns) {
 // is stated loses nothing. Adding the remainder to the offset would instead claim the true
 // time at tv is r ns later than it is: a bias of 0..999 ns (measured with chronyd 4.3: mean
 // +0.5 µs, spread 1 µs, with exact offsets chrony reproduces them to the nanosecond).
-inline SockSample make_sock_sample(std::int64_t system_ns, double offset_ns, bool pulse, Leap leap) {
+inline SockSample make_sock_sample(std::int64_t system_ns, double offset_ns, bool pulse,
+                                   Leap leap) {
   const SplitTime t = split_system_ns(system_ns);
   SockSample s{};
   s.tv.tv_sec = static_cast<time_t>(t.sec);

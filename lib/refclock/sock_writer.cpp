@@ -1,6 +1,7 @@
 // chrony SOCK refclock writer: see sock_writer.hpp.
 #include "refclock/sock_writer.hpp"
 
+#include <fmt/format.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -8,8 +9,6 @@
 #include <cstring>
 #include <stdexcept>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "log/log.hpp"
 #include "refclock/sock_sample.hpp"
@@ -30,9 +29,9 @@ sockaddr_un make_address(const std::string& path) {
 SockWriter::SockWriter(std::string path, std::string name)
     : path_(std::move(path)), name_(std::move(name)) {
   if (path_.empty() || path_.size() >= sizeof(sockaddr_un{}.sun_path)) {
-    throw std::invalid_argument(fmt::format(
-        "chronyd socket path '{}' for {} must be 1..{} characters", path_, name_,
-        sizeof(sockaddr_un{}.sun_path) - 1));
+    throw std::invalid_argument(
+        fmt::format("chronyd socket path '{}' for {} must be 1..{} characters", path_, name_,
+                    sizeof(sockaddr_un{}.sun_path) - 1));
   }
 }
 

@@ -6,12 +6,17 @@
 namespace nanotime::servo {
 
 KalmanServo::KalmanServo(const ServoConfig& config)
-    : config_(config), log_(config.initial_freq_ppb), noise_(config.nominal_period_s) {}
+    : config_(config),
+      log_(config.initial_freq_ppb),
+      noise_(config.nominal_period_s, config.fixed_noise.value_or(NoiseEstimator::default_prior())) {
+  if (config.fixed_noise) noise_.freeze();
+}
 
 void KalmanServo::reset() {
   state_ = ServoState::unlocked;
   count_ = 0;
   rejected_.clear();
+  consecutive_rejections_ = 0;
   hold_delta_ = 0;
   noise_.clear_history();  // the learned noise levels stay: they describe the hardware
 }
@@ -22,9 +27,17 @@ double KalmanServo::oscillator_sd_ppb() const { return std::sqrt(std::max(p11_, 
 
 void KalmanServo::predict_to(std::int64_t t_ns) {
   double dt = static_cast<double>(t_ns - t_ns_) * 1e-9;
-  if (dt <= 0) return;
-  NoiseModel n = noise_.model();
+  if (dt == 0) return;
   double c = log_.integral_ns(t_ns_, t_ns);
+  if (dt < 0) {
+    // A pulse older than the last holdover update (its time message came late): move the
+    // phase back; keep the covariance (a little pessimistic).
+    theta_ += (y_ + hold_delta_) * dt + c;
+    control_total_ += c;
+    t_ns_ = t_ns;
+    return;
+  }
+  NoiseModel n = noise_.model();
   theta_ += (y_ + hold_delta_) * dt + c;
   control_total_ += c;
   p00_ += 2 * p01_ * dt + p11_ * dt * dt + n.wfm_ns2_per_s * dt +
@@ -45,12 +58,68 @@ Prediction KalmanServo::predict(std::int64_t at_ns) const {
 // slewed out over several periods instead of shaking downstream PTP clients.
 double KalmanServo::control_for(std::int64_t edge_ns, std::int64_t apply_ns) {
   predict_to(apply_ns);
-  double remaining_s = static_cast<double>(edge_ns - apply_ns) * 1e-9 + config_.nominal_period_s;
-  remaining_s = std::max(remaining_s, 0.25 * config_.nominal_period_s);
+  // Target the first nominal edge at least 0.3 period after the new frequency applies (a
+  // pulse processed late, e.g. after waiting for its time message, must not aim at an edge
+  // that has already passed: that would make the loop unstable).
+  const double period = config_.nominal_period_s;
+  const double late_s = static_cast<double>(apply_ns - edge_ns) * 1e-9;
+  const double periods = std::max(1.0, std::ceil(late_s / period + 0.3));
+  const double remaining_s = periods * period - late_s;
   double slew = std::clamp(-theta_ / remaining_s, -config_.max_slew_ppb, config_.max_slew_ppb);
   double u = std::clamp(-(y_ + hold_delta_) + slew, -config_.max_freq_ppb, config_.max_freq_ppb);
   log_.set(u, apply_ns);
   return u;
+}
+
+// kJumpCount consecutive rejections that lie on a line (innovation = a + b·t) are not
+// outliers but the clock or the reference having moved: a phase jump (b ≈ 0) or a frequency
+// step (a fan stopped). Restart the filter from that line. If the rejections do not fit a line
+// but keep coming for 4 × kJumpCount pulses, the filter itself must be wrong: restart from the
+// latest measurement with a wide covariance.
+bool KalmanServo::follow_rejected(double gate, const NoiseModel& n) {
+  const double count = static_cast<double>(rejected_.size());
+  const std::int64_t t0 = rejected_.back().edge_ns;
+  double st = 0, sv = 0, stt = 0, stv = 0;
+  for (const auto& r : rejected_) {
+    double t = static_cast<double>(r.edge_ns - t0) * 1e-9;
+    st += t;
+    sv += r.innovation;
+    stt += t * t;
+    stv += t * r.innovation;
+  }
+  double det = count * stt - st * st;
+  if (det <= 0) return false;
+  double b = (count * stv - st * sv) / det;   // ppb
+  double a = (sv - b * st) / count;            // ns, at the last rejected edge
+  double resid = 0;
+  for (const auto& r : rejected_) {
+    double t = static_cast<double>(r.edge_ns - t0) * 1e-9;
+    double e = r.innovation - (a + b * t);
+    resid += e * e;
+  }
+  double resid_var = resid / std::max(count - 2, 1.0);
+  bool on_a_line = std::sqrt(resid_var) <= gate / 2;
+  bool stuck = consecutive_rejections_ >= 4 * kJumpCount;
+  if (!on_a_line && !stuck) return false;
+  double span_s = static_cast<double>(t0 - rejected_.front().edge_ns) * 1e-9;
+  double var = n.meas_var_ns2 + resid_var;
+  if (on_a_line) {
+    theta_ += a;
+    y_ += b;
+    p00_ = var;
+    p01_ = 0;
+    p11_ = 12 * var / (count * std::max(span_s * span_s, 1.0)) + n.rwfm_ns2_per_s3 * span_s;
+  } else {
+    theta_ = rejected_.back().z;
+    p00_ = var + a * a;
+    p01_ = 0;
+    p11_ += b * b;
+  }
+  rejected_.clear();
+  consecutive_rejections_ = 0;
+  noise_.clear_history();   // the free-running phase has a discontinuity here
+  ++restarts_;
+  return true;
 }
 
 double KalmanServo::hold(std::int64_t at_ns, double extra_ppb) {
@@ -133,28 +202,15 @@ ServoOutput KalmanServo::sample(const ServoInput& in) {
   bool accept = std::fabs(nu) <= gate;
   if (!accept) {
     rejected_.push_back({in.edge_ns, z, nu});
+    ++consecutive_rejections_;
+    last_rejected_innovation_ns_ = nu;
     if (rejected_.size() > static_cast<std::size_t>(kJumpCount)) rejected_.erase(rejected_.begin());
-    if (rejected_.size() == static_cast<std::size_t>(kJumpCount)) {
-      auto [lo, hi] = std::minmax_element(rejected_.begin(), rejected_.end(),
-                                          [](const Rejected& a, const Rejected& b) {
-                                            return a.innovation < b.innovation;
-                                          });
-      double spread = hi->innovation - lo->innovation;
-      if (spread <= gate) {
-        // A real phase jump (e.g. the receiver re-acquired): follow it.
-        theta_ = z;
-        p00_ = n.meas_var_ns2 + spread * spread;
-        p01_ = 0;
-        rejected_.clear();
-        noise_.clear_history();
-        origin_ns_ = in.edge_ns;
-        control_total_ = 0;
-        state_ = ServoState::locked;
-        out.state = state_;
-        out.phase_ns = theta_;
-        out.freq_ppb = control_for(in.edge_ns, in.apply_ns);
-        return out;
-      }
+    if (rejected_.size() == static_cast<std::size_t>(kJumpCount) && follow_rejected(gate, n)) {
+      state_ = ServoState::locked;
+      out.state = state_;
+      out.phase_ns = theta_;
+      out.freq_ppb = control_for(in.edge_ns, in.apply_ns);
+      return out;
     }
     out.outlier = true;
     out.state = state_;
@@ -162,6 +218,7 @@ ServoOutput KalmanServo::sample(const ServoInput& in) {
     out.freq_ppb = control_for(in.edge_ns, in.apply_ns);
     return out;
   }
+  consecutive_rejections_ = 0;
   rejected_.clear();
   double k0 = p00_ / s;
   double k1 = p01_ / s;

@@ -33,6 +33,10 @@ class KalmanServo final : public Servo {
   ServoState state() const override { return state_; }
   double last_freq_ppb() const override { return log_.current_ppb(); }
 
+  int consecutive_rejections() const override { return consecutive_rejections_; }
+  double last_rejected_innovation_ns() const override { return last_rejected_innovation_ns_; }
+  std::uint64_t restarts() const { return restarts_; }
+
   static constexpr int kJumpCount = 5;   // consecutive consistent outliers = a real jump
   static constexpr double kGateSigmas = 6;
   static constexpr double kGateFloor_ns = 20;
@@ -40,6 +44,10 @@ class KalmanServo final : public Servo {
  private:
   void predict_to(std::int64_t t_ns);
   double control_for(std::int64_t edge_ns, std::int64_t apply_ns);
+  bool follow_rejected(double gate, const NoiseModel& n);
+  int consecutive_rejections_ = 0;
+  double last_rejected_innovation_ns_ = 0;
+  std::uint64_t restarts_ = 0;
   ServoConfig config_;
   ServoState state_ = ServoState::unlocked;
   int count_ = 0;

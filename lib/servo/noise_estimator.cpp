@@ -79,7 +79,7 @@ void NoiseEstimator::add(std::int64_t index, double x_ns) {
     mean_sq_[i] += w * (d2 - mean_sq_[i]);
   }
   ++adds_;
-  refit();
+  if (!frozen_) refit();
 }
 
 void NoiseEstimator::refit() {

@@ -18,6 +18,8 @@ namespace nanotime::servo {
 class NoiseEstimator {
  public:
   explicit NoiseEstimator(double period_s = 1.0, NoiseModel prior = default_prior());
+  // A hand-set model: add() still keeps the statistics, but the model stays as given.
+  void freeze() { frozen_ = true; }
   static NoiseModel default_prior();
 
   // index = pulse number (consecutive seconds differ by 1); x_ns = free-running phase.
@@ -40,6 +42,7 @@ class NoiseEstimator {
   std::array<std::uint64_t, kLags> count_{};
   NoiseModel model_;
   std::uint64_t adds_ = 0;
+  bool frozen_ = false;
 };
 
 }  // namespace nanotime::servo

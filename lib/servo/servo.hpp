@@ -8,11 +8,19 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace nanotime::servo {
 
 enum class ServoState : std::uint8_t { unlocked, jump, locked };
+
+// Oscillator + measurement noise levels, as a servo has learned them.
+struct NoiseModel {
+  double meas_var_ns2 = 0;      // white phase (measurement) noise, ns²
+  double wfm_ns2_per_s = 0;     // white FM: phase diffusion, ns²/s (= (ppb of a 1 s mean)²)
+  double rwfm_ns2_per_s3 = 0;   // random-walk FM: frequency diffusion, ppb²/s
+};
 
 struct ServoConfig {
   double max_freq_ppb = 500000;          // clamp of the applied frequency
@@ -22,6 +30,8 @@ struct ServoConfig {
   double nominal_period_s = 1.0;
   double step_error_ns = 2000;           // how far a step may land off (Kalman: initial variance)
   double max_slew_ppb = 20000;           // Kalman: limit of the phase-correcting part
+  // Kalman: a hand-set noise model instead of learning one online.
+  std::optional<NoiseModel> fixed_noise;
 };
 
 struct ServoInput {
@@ -40,13 +50,6 @@ struct ServoOutput {
   std::int64_t step_ns = 0;    // with state == jump: add this to the PHC (ADJ_SETOFFSET), first
   bool outlier = false;        // the sample was rejected (not used)
   double phase_ns = 0;         // the servo's estimate of PHC − reference at the edge
-};
-
-// Oscillator + measurement noise levels, as a servo has learned them.
-struct NoiseModel {
-  double meas_var_ns2 = 0;      // white phase (measurement) noise, ns²
-  double wfm_ns2_per_s = 0;     // white FM: phase diffusion, ns²/s (= (ppb of a 1 s mean)²)
-  double rwfm_ns2_per_s3 = 0;   // random-walk FM: frequency diffusion, ppb²/s
 };
 
 // Prediction of PHC − reference at a later time, from what the servo knows.
@@ -73,6 +76,10 @@ class Servo {
   virtual NoiseModel noise() const = 0;
   virtual ServoState state() const = 0;
   virtual double last_freq_ppb() const = 0;
+  // Samples rejected in a row (outlier gating), and the last rejected innovation: pulses that
+  // keep disagreeing with the prediction make the prediction itself doubtful.
+  virtual int consecutive_rejections() const { return 0; }
+  virtual double last_rejected_innovation_ns() const { return 0; }
 };
 
 // "pi" (linuxptp baseline) or "kalman"; throws std::invalid_argument otherwise.

@@ -10,8 +10,10 @@ void install_routes(HttpServer& server, const Registry& registry,
   server.route("/metrics", [&registry](const HttpRequest&) {
     return HttpResponse{200, std::string(kPrometheusContentType), render_prometheus(registry), {}};
   });
-  server.route("/status", [&registry, now = std::move(now_unix_s)](const HttpRequest&) {
-    return HttpResponse{200, std::string(kJsonContentType), render_status_json(registry, now()), {}};
+  server.route("/status", [&registry, now = std::move(now_unix_s)](const HttpRequest& request) {
+    const auto query = parse_status_query(request.query);
+    if (!query) return HttpResponse{400, "text/plain; charset=utf-8", "400 bad query: use since=<t>&history=0|1\n", {}};
+    return HttpResponse{200, std::string(kJsonContentType), render_status_json(registry, now(), *query), {}};
   });
   server.route("/", [](const HttpRequest&) {
     // Everything is inline and the page talks only to this server: nothing from the internet

@@ -424,13 +424,17 @@ std::optional<std::int64_t> HttpServer::next_deadline_ns() const {
   return next;
 }
 
-void HttpServer::watch(const Connection& c, std::uint32_t events, bool add) {
+bool HttpServer::watch(Connection& c, std::uint32_t events, bool add) {
   epoll_event ev{};
   ev.events = events;
   ev.data.u64 = c.id;
   if (::epoll_ctl(epoll_.get(), add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c.fd.get(), &ev) != 0) {
-    throw_errno("http: epoll_ctl");
+    // Out of kernel memory or similar: lose this client, never the daemon.
+    log::warning("status http: epoll_ctl: {}", std::strerror(errno));
+    c.closed = true;
+    return false;
   }
+  return true;
 }
 
 void HttpServer::handle_ready(std::int64_t now_mono_ns) {
@@ -496,8 +500,7 @@ void HttpServer::accept_all(std::int64_t now_ns) {
     c->id = next_id_++;
     c->fd = std::move(fd);
     c->deadline_ns = now_ns + config_.deadline_ns;
-    watch(*c, EPOLLIN | EPOLLRDHUP, true);
-    connections_.push_back(std::move(c));
+    if (watch(*c, EPOLLIN | EPOLLRDHUP, true)) connections_.push_back(std::move(c));
   }
 }
 
@@ -580,8 +583,7 @@ void HttpServer::respond(Connection& c, const HttpResponse& response, bool head_
   c.out = serialize_response(response, head_only);
   c.out_pos = 0;
   c.phase = Connection::Phase::writing;
-  watch(c, EPOLLOUT, false);
-  flush(c);
+  if (watch(c, EPOLLOUT, false)) flush(c);
 }
 
 void HttpServer::flush(Connection& c) {
@@ -600,8 +602,7 @@ void HttpServer::flush(Connection& c) {
   c.out.shrink_to_fit();
   ::shutdown(c.fd.get(), SHUT_WR);
   c.phase = Connection::Phase::draining;
-  watch(c, EPOLLIN | EPOLLRDHUP, false);
-  drain(c);
+  if (watch(c, EPOLLIN | EPOLLRDHUP, false)) drain(c);
 }
 
 void HttpServer::drain(Connection& c) {

@@ -142,7 +142,7 @@ class HttpServer {
   void flush(Connection& c);
   void drain(Connection& c);
   HttpResponse dispatch(const HttpRequest& request);
-  void watch(const Connection& c, std::uint32_t events, bool add);
+  bool watch(Connection& c, std::uint32_t events, bool add);
 
   HttpServerConfig config_;
   std::vector<Cidr> allow_;

@@ -1,5 +1,8 @@
 #include "status/status_json.hpp"
 
+#include <cmath>
+#include <cstdlib>
+
 #include "status/json_writer.hpp"
 
 namespace nanotime::status {
@@ -49,24 +52,54 @@ void write_state_set(JsonWriter& w, const StateSet& s) {
   w.end_object();
 }
 
-void write_history(JsonWriter& w, const History& h) {
+void write_history(JsonWriter& w, const History& h, const StatusQuery& q) {
   w.begin_object();
   w.key("unit").value(h.unit());
   w.key("help").value(h.help());
   w.key("resolution_s").value(h.resolution_s());
   w.key("capacity").value(static_cast<std::uint64_t>(h.points().capacity()));
+  if (q.since_s) w.key("since_s").value(*q.since_s);
+  // Points are in time order: skip the old ones from the front.
+  const auto& p = h.points();
+  std::size_t first = q.histories ? 0 : p.size();
+  if (q.since_s) {
+    while (first < p.size() && !(p[first].t_s > *q.since_s)) ++first;
+  }
   w.key("t").begin_array();
-  for (std::size_t i = 0; i < h.points().size(); ++i) w.value(h.points()[i].t_s);
+  for (std::size_t i = first; i < p.size(); ++i) w.value(p[i].t_s);
   w.end_array();
   w.key("v").begin_array();
-  for (std::size_t i = 0; i < h.points().size(); ++i) w.value(h.points()[i].value);
+  for (std::size_t i = first; i < p.size(); ++i) w.value(p[i].value);
   w.end_array();
   w.end_object();
 }
 
 }  // namespace
 
-std::string render_status_json(const Registry& registry, double now_s) {
+std::optional<StatusQuery> parse_status_query(std::string_view query) {
+  StatusQuery q;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const auto eq = item.find('=');
+    const std::string_view key = item.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
+    if (key == "history") {
+      if (value != "0" && value != "1") return std::nullopt;
+      q.histories = value == "1";
+    } else if (key == "since") {
+      const std::string text(value);
+      char* end = nullptr;
+      const double t = std::strtod(text.c_str(), &end);
+      if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(t)) return std::nullopt;
+      q.since_s = t;
+    }
+  }
+  return q;
+}
+
+std::string render_status_json(const Registry& registry, double now_s, const StatusQuery& query) {
   JsonWriter w;
   w.begin_object();
   w.key("time_s").value(now_s);
@@ -91,7 +124,7 @@ std::string render_status_json(const Registry& registry, double now_s) {
   w.key("histories").begin_object();
   for (const auto& h : registry.histories()) {
     w.key(h->name());
-    write_history(w, *h);
+    write_history(w, *h, query);
   }
   w.end_object();
   w.end_object();

@@ -18,7 +18,13 @@
 //         "capacity": 3600, "t": [...], "v": [...]} } }
 //
 // NaN/unset values are null.
+//
+// Query (GET /status?since=T&history=0): a full hour of three histories is ~400 KB, too much to
+// poll every 2 s from a Pi's browser, so the dashboard loads it once and then asks only for
+// points newer than the last one it has (`since`, the same time axis); `history=0` omits the
+// points altogether (nanotime-status). Histories then carry "since_s" and only the new points.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +34,13 @@ namespace nanotime::status {
 
 inline constexpr std::string_view kJsonContentType = "application/json";
 
-std::string render_status_json(const Registry& registry, double now_s);
+struct StatusQuery {
+  bool histories = true;        // history=0: no points
+  std::optional<double> since_s;  // since=T: only points with t > T
+};
+// std::nullopt for a malformed query (the server answers 400). Unknown keys are ignored.
+std::optional<StatusQuery> parse_status_query(std::string_view query);
+
+std::string render_status_json(const Registry& registry, double now_s, const StatusQuery& query = {});
 
 }  // namespace nanotime::status

@@ -25,6 +25,7 @@ A missing chronyd/chronyc raises HarnessError (a failure, never a skip).
 """
 
 import csv
+import ctypes
 import datetime
 import glob
 import io
@@ -71,6 +72,14 @@ SOURCES_FIELDS = [
     ("measured_offset_s", float),
     ("error_s", float),
 ]
+
+
+def die_with_parent():
+    """preexec_fn for daemons a test starts: SIGKILL them when the test process dies, even if it
+    is killed itself (ctest timeout), so no chronyd outlives its test."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_PDEATHSIG = 1
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 class HarnessError(AssertionError):
@@ -164,12 +173,16 @@ class Chronyd:
         return self
 
     def __exit__(self, exc_type, exc, tb):
+        # Stop chronyd first and whatever happens (printing can fail too, e.g. a closed pipe).
         try:
+            self.stop()
             if exc_type is not None and not issubclass(exc_type, HarnessError):
                 self.print_log_tail()
-            self.stop()
         finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
+            try:
+                self.stop()  # no-op unless the first stop() raised
+            finally:
+                shutil.rmtree(self.dir, ignore_errors=True)
         return False
 
     def start(self, timeout_s=10.0):
@@ -180,7 +193,8 @@ class Chronyd:
         env = dict(os.environ)
         env.update(self.env)
         self.proc = subprocess.Popen([self.chronyd, "-x", "-u", "root", "-d", "-f", self.conf_path],
-                                     stdout=self._log, stderr=subprocess.STDOUT, env=env)
+                                     stdout=self._log, stderr=subprocess.STDOUT, env=env,
+                                     preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout_s
         while True:
             if self.proc.poll() is not None:
@@ -197,19 +211,23 @@ class Chronyd:
 
     def stop(self):
         """SIGTERM, then SIGKILL after 5 s. Safe to call twice."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.proc = None
-        if self._log:
-            self._log.close()
-            self._log = None
+        proc, self.proc = self.proc, None
+        try:
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=5)
+        except BaseException:
+            if proc is not None and proc.poll() is None:
+                proc.kill()  # interrupted (Ctrl-C, ...): never leave chronyd behind
+            raise
+        finally:
+            if self._log:
+                self._log.close()
+                self._log = None
 
     def kill(self):
         """SIGKILL (for restart tests): chronyd leaves its sockets behind, as after a crash."""

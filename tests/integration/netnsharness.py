@@ -237,6 +237,12 @@ class NetnsPair:
 
     def cleanup(self):
         """Stop our processes, kill strays, delete the namespaces and the temp dir. Idempotent."""
+        if self._old_sigterm is not None:
+            # A second SIGTERM must not interrupt the cleanup the first one started.
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            except ValueError:
+                pass
         errors = []
         for p in reversed(self.processes):
             try:

@@ -5,7 +5,8 @@ The fake gpsd reports every PPS edge with real = S, clock = S - 2 us (system clo
 so without qErr the PPS sample is true - system = +2.000 us exactly. The sign rule of the bridge
 (gps-sock-bridge.8, bridge.hpp): true - system = (real - qErr) - clock. So
   qErr = +800000 ps (+0.8 us) -> +1.200 us;   qErr = -800000 ps -> +2.800 us,
-each checked to 2 ns on every sample chronyd received (refclocks log, raw offsets).
+each checked to 2 ns on every sample chronyd received (refclocks log, raw offsets); a qErr
+beyond +-1 us (5 us) is ignored: +2.000 us again.
 The time (TOFF) stream with offset_s = serial delay stays at +2 us: qErr does not touch it.
 """
 
@@ -58,6 +59,8 @@ def main():
                 phase(ck, f, log, "no qErr", None, 2e-6)
                 phase(ck, f, log, "qErr +0.8 us", QERR_PS, 2e-6 - 0.8e-6)
                 phase(ck, f, log, "qErr -0.8 us", -QERR_PS, 2e-6 + 0.8e-6)
+                # The man page: a qErr beyond +-1 us is ignored, the pulse used uncorrected.
+                phase(ck, f, log, "qErr +5 us (implausible)", 5_000_000, 2e-6)
                 ck.check(bridge.running(), "bridge still running")
                 rc = bridge.stop()
                 ck.check(rc == 0, "bridge exits 0 on SIGTERM (got {})".format(rc))

@@ -7,7 +7,7 @@ import subprocess
 import threading
 import time
 
-from chronyharness import HarnessError
+from chronyharness import HarnessError, die_with_parent
 
 COUNTERS = re.compile(r"(\w+)=(-?\d+)")
 
@@ -37,14 +37,19 @@ class Feed:
         self.start()
         return self
 
-    def __exit__(self, *exc):
-        self.stop()
+    def __exit__(self, exc_type, exc, tb):
+        rc = self.stop()
+        # A writer that crashed or failed (e.g. a sanitizer report at exit) fails the test,
+        # unless the test is already failing for another reason.
+        if exc_type is None and rc not in (0, None):
+            tail = "\n".join(self.output()[-20:])
+            raise HarnessError(f"refclock-feed exited with status {rc}:\n{tail}")
         return False
 
     def start(self):
         print("running:", " ".join(self.args), flush=True)
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, env=self.env)
+                                     text=True, env=self.env, preexec_fn=die_with_parent)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -54,8 +59,9 @@ class Feed:
                 self.lines.append(line.rstrip("\n"))
 
     def stop(self):
+        """SIGTERM (then SIGKILL after 5 s); returns the exit status."""
         if self.proc is None:
-            return
+            return None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -64,7 +70,9 @@ class Feed:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
         self._reader.join(timeout=5)
+        rc = self.proc.returncode
         self.proc = None
+        return rc
 
     def output(self):
         with self._lock:

@@ -7,11 +7,11 @@
    drop-in): the drop-in does not clash with the distribution's config.
 3. A real `chronyd -x` (chronyharness) with every line of the drop-in, socket paths moved to a
    private dir, fed SOCK samples like the daemons send them (pulse=0, 1 Hz):
-     PHC0 (offset 0)      -> selected '*'          (prefer, trust, poll 0 work)
-     PPS  (offset +5 us)  -> '-' not 'x'           (delay 1e-4 keeps GPIO latency from
-                                                     making it a falseticker; not combined)
-     GPS  (offset +2 ms)  -> never selected         (noselect)
-   and no error in chronyd's log.
+     phase 1, PHC0 silent (phc-pps-sync not locked): PPS (+5 us) becomes the reference '*'
+              (the fallback), GPS (+2 ms) is never selected (noselect, 'N');
+     phase 2, PHC0 (0) delivers: PHC0 '*' (prefer + trust), PPS demoted to 'T' (a cross-check
+              outside the trusted source's interval), its offset still shown;
+   tracking says PHC0 at stratum 1, and chronyd's log has no error.
 """
 
 import os
@@ -104,6 +104,12 @@ def sock_sample(offset_s):
     return struct.pack("@lldiiii", sec, usec, offset_s, 0, 0, 0, SOCK_MAGIC)
 
 
+def selectdata(c):
+    """`chronyc -c selectdata` -> {name: state letter} ('*' selected, 'T' not inside the trusted
+    source's interval, 'N' noselect, 'M' missing samples, ...)."""
+    return {row[1]: row[0] for row in c.chronyc_csv("selectdata")}
+
+
 def test_run():
     lines = []
     for l in directive_lines(DROPIN):
@@ -116,36 +122,45 @@ def test_run():
         names = {s["name"] for s in c.sources()}
         check(names == set(SOCKETS), f"chronyd runs with the drop-in's refclocks: {sorted(names)}")
         socks = {}
+        gps_states = set()
         try:
             for refid, path in SOCKETS.items():
                 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
                 s.connect(os.path.join(c.dir, os.path.basename(path)))
                 socks[refid] = s
 
-            seen_gps_selected = []
+            def feeder(refids, done):
+                def step():
+                    for refid in refids:
+                        socks[refid].send(sock_sample(offsets[refid]))
+                    sel = selectdata(c)
+                    gps_states.add(sel["GPS"])
+                    return sel if done(sel) else None
+                return step
 
-            def feed_and_check():
-                for refid, s in socks.items():
-                    s.send(sock_sample(offsets[refid]))
-                src = {x["name"]: x for x in c.sources()}
-                if src["GPS"]["state"] in "*+":
-                    seen_gps_selected.append(src["GPS"]["state"])
-                ok = (src["PHC0"]["state"] == "*" and src["PPS"]["reach"] > 0
-                      and src["PPS"]["state"] == "-" and src["GPS"]["reach"] > 0)
-                return src if ok else None
-
-            src = c.wait_for(feed_and_check, 60, "PHC0 selected, PPS and GPS reached",
-                             interval_s=1.0)
+            # Phase 1: phc-pps-sync silent (not locked yet): the PPS cross-check is the fallback.
+            sel = c.wait_for(feeder(["PPS", "GPS"], lambda sel: sel["PPS"] == "*"), 60,
+                             "PPS selected while PHC0 is silent", interval_s=1.0)
+            check(sel["PPS"] == "*", "PHC0 silent: PPS is the fallback (*)")
+            check(c.tracking()["ref_name"] == "PPS", "tracking: PPS while PHC0 is silent")
+            # Phase 2: PHC0 arrives: prefer + trust make it the only reference.
+            sel = c.wait_for(feeder(["PHC0", "PPS", "GPS"],
+                                    lambda sel: sel["PHC0"] == "*" and sel["PPS"] == "T"), 90,
+                             "PHC0 selected over PPS", interval_s=1.0)
         finally:
             for s in socks.values():
                 s.close()
-        print(c.chronyc("sources"), flush=True)
-        check(src["PHC0"]["state"] == "*", "PHC0 selected (*)")
-        check(src["PPS"]["state"] == "-", "PPS 5 us off: '-' (agrees, not combined), not 'x'")
-        check(not seen_gps_selected and src["GPS"]["state"] not in "*+",
-              f"GPS (noselect) never selected (state {src['GPS']['state']!r})")
+        print(c.chronyc("sources"), c.chronyc("selectdata"), flush=True)
+        check(sel["PHC0"] == "*", "PHC0 selected (*) as soon as it delivers")
+        check(sel["PPS"] == "T", "PPS (5 us off) kept as a cross-check: 'T' (outside trusted PHC0)")
+        check(sel["GPS"] == "N" and not gps_states & set("*+-"),
+              f"GPS never selectable: noselect 'N' (states seen {sorted(gps_states)}; "
+              "'M' = no samples yet)")
         t = c.tracking()
         check(t["ref_name"] == "PHC0" and t["stratum"] == 1, "tracking: PHC0, stratum 1")
+        src = {x["name"]: x for x in c.sources()}
+        check(abs(src["PPS"]["offset_s"] + 5e-6) < 1e-6 and abs(src["GPS"]["offset_s"] + 2e-3) < 1e-4,
+              "the cross-checks' offsets are visible in `chronyc sources` (-5 us, -2 ms)")
         log = open(c.log_path, errors="replace").read()
         bad = [l for l in log.splitlines() if re.search(r"(?i)error|fatal|invalid|could not", l)]
         check(not bad, f"no errors in chronyd's log {bad}")

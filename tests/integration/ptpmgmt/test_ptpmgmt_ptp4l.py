@@ -15,6 +15,8 @@ slave in namespace B, joined by veth. Checked:
   4. A vanished ptp4l is reported as not reachable: socket file left by SIGKILL (ECONNREFUSED)
      and socket file gone (ENOENT), both promptly (no waiting for the timeout).
   5. A restarted ptp4l has forgotten the settings (clockClass 248): one SET restores them.
+  6. GmSettingsPublisher (`ptpmgmt-query keep`, the daemon's loop in miniature) puts them back
+     within 10 s after ptp4l restarts, both right away (unnoticed) and after a 6 s outage.
 Exit status non-zero on failure; namespaces, processes and temp dirs are removed in any case.
 """
 
@@ -201,6 +203,31 @@ def main():
         gs = ok_value(net, gm, "get-gm")
         check(gs["clock_class"] == 248, "restarted ptp4l is back to clockClass 248")
         check(set_wanted(net, gm) == WANTED, "one SET restores the settings")
+
+        # 6. the publisher keeps them across restarts
+        keeper = net.popen(gm.ns, [QUERY, "-s", gm.uds, "keep", "--seconds", "60",
+                                   "--class", "7", "--accuracy", "0x22", "--oslv", "0x4e5d",
+                                   "--utc-offset", "37", "--flags", "0x3c",
+                                   "--time-source", "0x20"], name="keeper")
+        class_is = lambda c: (lambda: ok_value(net, gm, "get-gm")["clock_class"] == c)
+        wait_until(class_is(7), 5, "publisher sets clockClass 7")
+        check(True, "publisher set clockClass 7 within 5 s")
+        for outage_s in (0, 6):
+            gm.process.proc.kill()
+            gm.process.wait(5)
+            os.unlink(gm.uds)
+            time.sleep(outage_s)
+            gm.start()
+            gm.wait_for(lambda p: os.path.exists(p.uds), 10, "restarted gm uds socket")
+            back = time.monotonic()
+            wait_until(class_is(7), 12, f"publisher restores clockClass 7 (outage {outage_s} s)")
+            took = time.monotonic() - back
+            check(took <= 10, f"outage {outage_s} s: restored {took:.1f} s after ptp4l came back")
+            check(keeper.running(), "publisher still running")
+        keeper.stop()
+        log = keeper.log_text()
+        check("cannot tell ptp4l" in log and "answers again" in log,
+              "publisher logged the outage and the recovery")
     print(f"{len(checks)} passed, 0 failed", flush=True)
     return 0
 

@@ -5,7 +5,12 @@
 //   ptpmgmt-query -s /run/ptp4l get-gm | get-tp | get-parent | get-ports
 //   ptpmgmt-query -s /run/ptp4l set-gm --class 6 --accuracy 0x21 --utc-offset 37
 //       --flags 0x3c --time-source 0x20
-//   ptpmgmt-query -s /run/ptp4l raw --action set --id 0xc001 --data ''   (malformed on purpose)
+//   ptpmgmt-query -s /run/ptp4l raw --action 1 --id 0xc001 --data ''   (malformed on purpose)
+//   ptpmgmt-query -s /run/ptp4l keep --seconds 30 --class 6 ...  (GmSettingsPublisher loop:
+//       keeps ptp4l's GRANDMASTER_SETTINGS_NP as given, across ptp4l restarts; log on stderr)
+
+#include <poll.h>
+#include <time.h>
 
 #include <chrono>
 #include <cstdio>
@@ -15,7 +20,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "log/log.hpp"
 #include "ptpmgmt/client.hpp"
+#include "ptpmgmt/publisher.hpp"
 
 using namespace nanotime::ptpmgmt;
 
@@ -99,6 +106,39 @@ std::vector<std::uint8_t> parse_hex(const std::string& hex) {
   return out;
 }
 
+std::int64_t mono_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// The daemon's loop in miniature: 100 ms ticks, replies handled as they arrive.
+int run_keep(ClientOptions opt, const GrandmasterSettings& g, double seconds) {
+  nanotime::log::Options lo;
+  lo.program = "ptpmgmt-query";
+  lo.min_level = nanotime::log::Level::debug;
+  lo.repeat_window = std::chrono::seconds(0);
+  nanotime::log::configure(lo);
+  opt.local_path.clear();  // the client made in main() holds that address already
+  GmSettingsPublisher pub(opt);
+  const std::int64_t end = mono_ns() + static_cast<std::int64_t>(seconds * 1e9);
+  pub.want(g, mono_ns());
+  std::int64_t next_tick = mono_ns();
+  while (mono_ns() < end) {
+    std::int64_t now = mono_ns();
+    if (now >= next_tick) {
+      pub.tick(now);
+      next_tick = now + 100'000'000;
+    }
+    pollfd p{pub.fd(), POLLIN, 0};
+    int wait_ms = static_cast<int>((next_tick - now) / 1'000'000) + 1;
+    if (::poll(&p, 1, wait_ms) > 0) pub.on_readable(mono_ns());
+  }
+  fmt::print(R"({{"status": "ok", "value": {{"sets": {}, "in_sync": {}}}}})" "\n",
+             pub.keeper().sets_sent(), pub.keeper().in_sync());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -116,13 +156,18 @@ int main(int argc, char** argv) {
   auto* get_parent = app.add_subcommand("get-parent", "GET PARENT_DATA_SET");
   auto* get_ports = app.add_subcommand("get-ports", "GET PORT_DATA_SET (every port)");
   auto* set_gm = app.add_subcommand("set-gm", "SET GRANDMASTER_SETTINGS_NP");
+  auto* keep = app.add_subcommand("keep", "keep GRANDMASTER_SETTINGS_NP set (publisher loop)");
   int cls = 248, acc = 0xfe, oslv = 0xffff, utc = 37, flags = 0, src = 0xa0;
-  set_gm->add_option("--class", cls)->check(CLI::Range(0, 255));
-  set_gm->add_option("--accuracy", acc)->check(CLI::Range(0, 255));
-  set_gm->add_option("--oslv", oslv)->check(CLI::Range(0, 65535));
-  set_gm->add_option("--utc-offset", utc)->check(CLI::Range(-32768, 32767));
-  set_gm->add_option("--flags", flags)->check(CLI::Range(0, 255));
-  set_gm->add_option("--time-source", src)->check(CLI::Range(0, 255));
+  double keep_seconds = 10;
+  for (auto* sub : {set_gm, keep}) {
+    sub->add_option("--class", cls)->check(CLI::Range(0, 255));
+    sub->add_option("--accuracy", acc)->check(CLI::Range(0, 255));
+    sub->add_option("--oslv", oslv)->check(CLI::Range(0, 65535));
+    sub->add_option("--utc-offset", utc)->check(CLI::Range(-32768, 32767));
+    sub->add_option("--flags", flags)->check(CLI::Range(0, 255));
+    sub->add_option("--time-source", src)->check(CLI::Range(0, 255));
+  }
+  keep->add_option("--seconds", keep_seconds, "how long to run")->check(CLI::Range(0.0, 3600.0));
   auto* raw = app.add_subcommand("raw", "any action/id with hex data (malformed requests)");
   int action = 0, id = 0;
   std::string hex;
@@ -160,14 +205,15 @@ int main(int argc, char** argv) {
       }
       return report(r, list + "]");
     }
+    GrandmasterSettings g;
+    g.quality.clock_class = static_cast<std::uint8_t>(cls);
+    g.quality.clock_accuracy = static_cast<std::uint8_t>(acc);
+    g.quality.offset_scaled_log_variance = static_cast<std::uint16_t>(oslv);
+    g.utc_offset = static_cast<std::int16_t>(utc);
+    g.time_flags = static_cast<std::uint8_t>(flags);
+    g.time_source = static_cast<std::uint8_t>(src);
+    if (*keep) return run_keep(opt, g, keep_seconds);
     if (*set_gm) {
-      GrandmasterSettings g;
-      g.quality.clock_class = static_cast<std::uint8_t>(cls);
-      g.quality.clock_accuracy = static_cast<std::uint8_t>(acc);
-      g.quality.offset_scaled_log_variance = static_cast<std::uint16_t>(oslv);
-      g.utc_offset = static_cast<std::int16_t>(utc);
-      g.time_flags = static_cast<std::uint8_t>(flags);
-      g.time_source = static_cast<std::uint8_t>(src);
       auto r = client.set_grandmaster_settings(g, timeout);
       return report(r, json(Payload{r.value}));
     }

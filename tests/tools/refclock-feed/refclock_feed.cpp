@@ -13,18 +13,17 @@
 // Counters go to stdout ("sent=.. not_delivered=.." or "written=..") every N samples and at
 // exit, so a test can watch samples being dropped while chronyd is down.
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <time.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <map>
 #include <string>
 #include <thread>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "log/log.hpp"
 #include "refclock/shm_writer.hpp"
@@ -72,9 +71,8 @@ struct Timing {
 template <typename Once>
 void run_loop(const Timing& t, Once&& once) {
   const std::int64_t period_ns = 1'000'000'000 / t.rate_hz;
-  const std::int64_t end = t.duration_s > 0
-                               ? monotonic_ns() + static_cast<std::int64_t>(t.duration_s * 1e9)
-                               : INT64_MAX;
+  const std::int64_t end =
+      t.duration_s > 0 ? monotonic_ns() + static_cast<std::int64_t>(t.duration_s * 1e9) : INT64_MAX;
   std::uint64_t n = 0;
   std::string line;
   while (g_stop == 0 && monotonic_ns() < end) {
@@ -142,7 +140,7 @@ int main(int argc, char** argv) {
   log::Options lo;
   lo.program = "refclock-feed";
   log::configure(lo);
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_signal;
   ::sigaction(SIGTERM, &sa, nullptr);
   ::sigaction(SIGINT, &sa, nullptr);

@@ -432,3 +432,25 @@ TEST_CASE("PHC of an interface via SIOCETHTOOL ETHTOOL_GET_TS_INFO", "[unit][phc
   CHECK_THROWS_WITH(phc_device_for_interface(sys, "lo"),
                     Catch::Contains("no PTP hardware clock"));
 }
+
+TEST_CASE("real kernel: the Linux syscalls return -errno, a non-PHC fd fails clearly",
+          "[unit][phc]") {
+  Syscalls& sys = linux_syscalls();
+  CHECK(sys.open("/nonexistent/ptp9", O_RDWR) == -ENOENT);
+  CHECK_THROWS_WITH(LinuxPtpClock(sys, "/nonexistent/ptp9"),
+                    Catch::Contains("/nonexistent/ptp9") && Catch::Contains("ls /dev/ptp*"));
+  // /dev/null opens read-write but is no PTP clock: every ioctl is ENOTTY.
+  LinuxPtpClock clk(sys, "/dev/null");
+  try {
+    clk.caps();
+    FAIL("no exception");
+  } catch (const PhcError& e) {
+    CHECK(e.error_number() == ENOTTY);
+    CHECK_THAT(e.what(), Catch::Contains("PTP_CLOCK_GETCAPS") &&
+                             Catch::Contains("does not support"));
+  }
+  CHECK_THROWS_AS(clk.now_ns(), PhcError);  // not a posix clock: EINVAL
+  std::vector<ExttsRecord> ev;
+  CHECK(clk.read_extts(ev) == 0);  // /dev/null polls readable and reads 0 bytes: no events
+  CHECK(ev.empty());
+}

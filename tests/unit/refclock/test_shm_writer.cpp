@@ -1,9 +1,8 @@
 // NTP SHM writer: layout, field values, the mode-1 protocol order, segment checks.
-#include <catch2/catch.hpp>
-
 #include <sys/ipc.h>
 #include <sys/shm.h>
 
+#include <catch2/catch.hpp>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -41,9 +40,12 @@ TEST_CASE("shmTime has the NTP/chrony/gpsd size and offsets for this ABI") {
   CHECK(shm_key_for_unit(2) == 0x4e545032);
 }
 
-TEST_CASE("fields: reference time in clockTimeStamp, system time in receiveTimeStamp, NSec/1000 == USec") {
+TEST_CASE(
+    "fields: reference time in clockTimeStamp, system time in receiveTimeStamp, NSec/1000 == "
+    "USec") {
   // true = 1700000000.000049999 (system - 50 us... i.e. true - system = -50 us + 0 ns)
-  const ShmFields f = make_shm_fields({1'700'000'000'000'049'999, 1'700'000'000'000'099'999, Leap::del}, -20);
+  const ShmFields f =
+      make_shm_fields({1'700'000'000'000'049'999, 1'700'000'000'000'099'999, Leap::del}, -20);
   CHECK(f.clock_sec == 1'700'000'000);
   CHECK(f.clock_usec == 49);
   CHECK(f.clock_nsec == 49'999u);
@@ -92,7 +94,7 @@ struct RecordingView {
 TEST_CASE("mode 1 order: valid=0, count odd, barrier, fields, barrier, count even, valid=1") {
   RecordingView v;
   write_mode1(v, ShmFields{});
-  const std::vector<std::string> expected{"valid=0", "count odd", "barrier", "fields",
+  const std::vector<std::string> expected{"valid=0", "count odd",  "barrier", "fields",
                                           "barrier", "count even", "valid=1"};
   CHECK(v.ops == expected);
   CHECK(v.count_while_storing % 2 == 1);  // a reader sees an odd count while fields change

@@ -1,6 +1,5 @@
 // The SOCK datagram layout and the microsecond split, with hand-computed values.
 #include <catch2/catch.hpp>
-
 #include <cstddef>
 #include <cstring>
 
@@ -106,7 +105,8 @@ TEST_CASE("negative and near-boundary system times keep tv_usec in 0..999999") {
   CHECK(p.tv.tv_usec == 999'999);
   CHECK(p.offset == Approx(-1000e-9).epsilon(1e-12));
   CHECK(p.leap == 2);
-  const SockSample q = make_sock_sample(1'999'999'999, 0.0, false, Leap::normal);  // 1 ns before 2 s
+  const SockSample q =
+      make_sock_sample(1'999'999'999, 0.0, false, Leap::normal);  // 1 ns before 2 s
   CHECK(q.tv.tv_sec == 1);
   CHECK(q.tv.tv_usec == 999'999);
 }

@@ -1,10 +1,9 @@
 // SockWriter against a real AF_UNIX datagram socket bound by the test (as chronyd would).
-#include <catch2/catch.hpp>
-
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -82,7 +81,8 @@ TEST_CASE("a full-time sample arrives as exactly chrony's struct") {
   REQUIRE(w.send_time(1'700'000'000'123'456'789, 123'456.0, Leap::insert) == Delivery::sent);
   const auto got = chronyd.receive();
   REQUIRE(got.size() == sizeof(SockSample));
-  CHECK(got == bytes_of(make_sock_sample(1'700'000'000'123'456'789, 123'456.0, false, Leap::insert)));
+  CHECK(got ==
+        bytes_of(make_sock_sample(1'700'000'000'123'456'789, 123'456.0, false, Leap::insert)));
 
   SockSample s{};
   std::memcpy(&s, got.data(), sizeof s);
@@ -174,4 +174,17 @@ TEST_CASE("a restart between two samples loses no sample (immediate reconnect)")
 TEST_CASE("a path that does not fit sockaddr_un is rejected up front") {
   CHECK_THROWS_AS(SockWriter(std::string(200, 'x'), "GPS"), std::invalid_argument);
   CHECK_THROWS_AS(SockWriter("", "GPS"), std::invalid_argument);
+}
+
+TEST_CASE("a reader that stops reading never blocks the writer (EAGAIN = not delivered)") {
+  TempDir dir;
+  FakeChronyd chronyd(dir.path + "/chronyd.sock");
+  SockWriter w(chronyd.path, "PHC0");
+  for (int i = 0; i < 500; ++i) w.send_time(i, 0.0, Leap::normal);  // queue fills (~10 datagrams)
+  CHECK(w.counters().sent > 0);
+  CHECK(w.counters().not_delivered > 0);
+  CHECK(w.counters().sent + w.counters().not_delivered == 500);
+  while (!chronyd.receive().empty()) {
+  }
+  CHECK(w.send_time(1000, 0.0, Leap::normal) == Delivery::sent);
 }

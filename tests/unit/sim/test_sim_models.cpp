@@ -100,7 +100,7 @@ TEST_CASE("frequency commands are absolute, clamped and applied from that instan
   phc.advance_to(4 * kNs + kNs / 2);                 // 2 s at +1500 ppb
   CHECK(phc.error_ns() == Approx(1250.0 + 3000.0).margin(1e-6));
   CHECK(phc.set_frequency(-5e6) == Approx(-100000));
-  CHECK(phc.set_frequency(0.01) == 0.0);             // below 1/65.536 ppb rounds to 0
+  CHECK(phc.set_frequency(0.005) == 0.0);            // below 1/131 ppb rounds to 0
 }
 
 TEST_CASE("steps move the PHC by delta plus a bounded uniform error", "[unit]") {

@@ -152,7 +152,7 @@ TEST_CASE("unknown keys and sections are rejected with file:line", "[unit]") {
         "/p/bad.toml:3:1: [phc] white_fm: unknown key");
   CHECK_THAT(error_of("[sim]\nseed = 1\n[receiver]\njitter_ns = 1\n"),
              Contains("/p/bad.toml:3") && Contains("receiver: unknown section"));
-  CHECK_THAT(error_of("[gnss]\nar1 = [ { tau_s = 1, sigma = 2 } ]\n"),
+  CHECK_THAT(error_of("[gnss]\nar1 = [ { tau_s = 1, sigma_ns = 2, sigma = 2 } ]\n"),
              Contains("/p/bad.toml:2") && Contains("sigma: unknown key"));
   CHECK_THAT(error_of("[[faults.pps_outage]]\nstart_s = 1\nduration_s = 2\nend_s = 3\n"),
              Contains("/p/bad.toml:4:1") && Contains("end_s: unknown key"));

@@ -51,13 +51,15 @@ TEST_CASE("commands are applied: one step and a frequency give zero error from t
   const SimResult r = run_simulation(p, driver, "ideal");
   CHECK(r.steps == 1);
   CHECK(r.frequency_commands == 1);
-  for (std::size_t k = 1; k < r.true_error_ns.size(); ++k) {
+  // Second 1 is recorded just before its edge is delivered and the step applied.
+  CHECK(r.true_error_ns[1] == 250001000.0);
+  for (std::size_t k = 2; k < r.true_error_ns.size(); ++k) {
     REQUIRE(r.true_error_ns[k] == Approx(0).margin(1e-6));
   }
   const Report rep = make_report(r, p);
   REQUIRE(rep.lock_time_s);
-  CHECK(*rep.lock_time_s == 1);
-  CHECK(rep.true_error_ns.n == 200);
+  CHECK(*rep.lock_time_s == 2);
+  CHECK(rep.true_error_ns.n == 199);
   CHECK(rep.true_error_ns.max < 1e-6);
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "status/endpoint.hpp"
 #include "status/exposition.hpp"
 #include "status/json_writer.hpp"
 #include "status/metrics.hpp"
@@ -114,4 +115,22 @@ TEST_CASE("JSON writer escapes control characters and nests", "[unit]") {
   w.begin_array().value(std::uint64_t{1}).begin_object().key("a").begin_array().end_array()
       .key("b").value(true).end_object().value(std::int64_t{-2}).null().value(std::nan("")).end_array();
   CHECK(w.str() == R"([1,{"a":[],"b":true},-2,null,null])");
+}
+
+TEST_CASE("the embedded dashboard is self-contained and has its test hooks", "[unit]") {
+  const std::string_view html = dashboard_html();
+  CHECK(html.starts_with("<!doctype html>"));
+  CHECK(html.ends_with("</html>\n"));
+  CHECK(html.size() < 64 * 1024);  // well inside every compiler's string-literal limits
+  // Nothing from the network: the Pi may be air-gapped.
+  for (const char* remote : {"http://", "https://", "<link", " src=", "@import", "url("}) {
+    INFO(remote);
+    CHECK(html.find(remote) == std::string_view::npos);
+  }
+  // The hooks a headless-browser test relies on.
+  for (const char* hook : {"window.__nanotime", "\"data-history\"", "\"data-last-v\"", "\"data-state\"",
+                           "\"data-metric\"", "status?since="}) {
+    INFO(hook);
+    CHECK(html.find(hook) != std::string_view::npos);
+  }
 }

@@ -1,0 +1,319 @@
+// servo-bench: every simulation profile × servo × seed through the real engine, in parallel;
+// prints a table of medians next to each profile's Kalman limit, optionally JSON and an SVG of
+// the true error over time. See bench/README.md.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "config/config.hpp"
+#include "discipline/engine.hpp"
+#include "kalman_limit.hpp"
+#include "sim/profile.hpp"
+#include "sim/report.hpp"
+#include "sim/simulation.hpp"
+#include "svg_plot.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using nanotime::sim::Profile;
+using nanotime::sim::Report;
+
+struct Task {
+  std::size_t profile = 0;
+  std::string servo;
+  std::uint64_t seed = 0;
+};
+
+struct Outcome {
+  Report report;
+  std::vector<double> true_error_ns;  // kept only for the plotted profile
+};
+
+double median(std::vector<double> v) {
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// The figures the table shows, per run.
+struct Figures {
+  double rms = 0, p95 = 0, max = 0, residual_rms = 0;
+  double lock_s = 0;                 // infinity when it never locked
+  double holdover_max_ns = 0;        // worst over the run's outages (0 if none)
+  double holdover_within = 1;        // lowest within-bound fraction (1 if none)
+  double chrony_over = 0, mislabelled = 0;
+};
+
+Figures figures_of(const Report& r) {
+  Figures f;
+  f.rms = r.true_error_ns.rms;
+  f.p95 = r.true_error_ns.p95;
+  f.max = r.true_error_ns.max;
+  f.residual_rms = r.residual_ns.rms;
+  f.lock_s = r.lock_time_s.value_or(std::numeric_limits<double>::infinity());
+  for (const auto& h : r.holdover) {
+    f.holdover_max_ns = std::max(f.holdover_max_ns, h.max_true_error_ns);
+    f.holdover_within = std::min(f.holdover_within, h.within_bound_fraction);
+  }
+  f.chrony_over = static_cast<double>(r.chrony_samples_over_1us);
+  f.mislabelled = static_cast<double>(r.mislabelled);
+  return f;
+}
+
+Figures median_of(const std::vector<Figures>& runs) {
+  auto pick = [&](double Figures::*m) {
+    std::vector<double> v;
+    for (const auto& f : runs) v.push_back(f.*m);
+    return median(v);
+  };
+  Figures f;
+  f.rms = pick(&Figures::rms);
+  f.p95 = pick(&Figures::p95);
+  f.max = pick(&Figures::max);
+  f.residual_rms = pick(&Figures::residual_rms);
+  f.lock_s = pick(&Figures::lock_s);
+  f.holdover_max_ns = pick(&Figures::holdover_max_ns);
+  f.holdover_within = pick(&Figures::holdover_within);
+  f.chrony_over = pick(&Figures::chrony_over);
+  f.mislabelled = pick(&Figures::mislabelled);
+  return f;
+}
+
+std::string json_num(double v, int decimals = 3) {
+  return std::isfinite(v) ? fmt::format("{:.{}f}", v, decimals) : "null";
+}
+
+std::string default_profiles_dir() {
+  for (const fs::path& p : {fs::path(NANOTIME_BENCH_PROFILES), fs::path("/work/shared/sim/profiles")}) {
+    if (fs::is_directory(p)) return fs::weakly_canonical(p).string();
+  }
+  return NANOTIME_BENCH_PROFILES;
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const std::size_t comma = s.find(',', start);
+    const std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"servo-bench: every simulation profile x servo x seed through the discipline engine"};
+  std::string profiles_dir = default_profiles_dir();
+  std::string only;
+  std::string servos_arg = "pi,kalman";
+  int seeds = 5;
+  double duration_s = 0;
+  unsigned jobs = 2;
+  std::string json_path, svg_path, svg_profile = "cm4-m8t";
+  app.add_option("--profiles", profiles_dir, "directory of *.toml profiles")->capture_default_str();
+  app.add_option("--only", only, "comma-separated profile names (file stems) to run");
+  app.add_option("--servos", servos_arg, "comma-separated servos")->capture_default_str();
+  app.add_option("--seeds", seeds, "seeds 1..N")->check(CLI::Range(1, 1000))->capture_default_str();
+  auto* dur = app.add_option("--duration", duration_s, "override each profile's duration (s)")
+                  ->check(CLI::PositiveNumber);
+  app.add_option("--jobs", jobs, "parallel runs")->check(CLI::Range(1, 64))->capture_default_str();
+  app.add_option("--json", json_path, "write machine-readable results to FILE ('-': stdout)");
+  app.add_option("--svg", svg_path, "draw true error over time (seed 1, every servo) to FILE");
+  app.add_option("--svg-profile", svg_profile, "profile for --svg")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  const std::vector<std::string> servos = split(servos_arg);
+  const std::vector<std::string> only_names = split(only);
+
+  // Profiles in name order, so the output does not depend on the directory listing.
+  std::vector<Profile> profiles;
+  try {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(profiles_dir)) {
+      if (e.path().extension() == ".toml") files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      if (!only_names.empty() &&
+          std::find(only_names.begin(), only_names.end(), f.stem().string()) == only_names.end()) {
+        continue;
+      }
+      profiles.push_back(nanotime::sim::load_profile(f.string()));
+    }
+  } catch (const nanotime::config::ConfigError& e) {
+    fmt::print(stderr, "servo-bench: {}\n", e.what());
+    return nanotime::config::kExitConfig;
+  } catch (const fs::filesystem_error& e) {
+    fmt::print(stderr, "servo-bench: {}: {}\n", profiles_dir, e.code().message());
+    return 66;  // EX_NOINPUT
+  }
+  if (profiles.empty()) {
+    fmt::print(stderr, "servo-bench: no profiles in {}\n", profiles_dir);
+    return 66;
+  }
+  for (const auto& s : servos) {
+    try {
+      (void)nanotime::discipline::make_engine(nanotime::sim::engine_config(profiles[0], s));
+    } catch (const std::invalid_argument& e) {
+      fmt::print(stderr, "servo-bench: servo {}: {}\n", s, e.what());
+      return 64;
+    }
+  }
+
+  std::vector<Task> tasks;
+  for (std::size_t p = 0; p < profiles.size(); ++p) {
+    for (const auto& s : servos) {
+      for (int seed = 1; seed <= seeds; ++seed) tasks.push_back({p, s, static_cast<std::uint64_t>(seed)});
+    }
+  }
+  std::vector<Outcome> outcomes(tasks.size());
+  std::atomic<std::size_t> next{0};
+  const auto t0 = std::chrono::steady_clock::now();
+  auto worker = [&] {
+    for (std::size_t i = next++; i < tasks.size(); i = next++) {
+      const Task& t = tasks[i];
+      const Profile& profile = profiles[t.profile];
+      auto engine = nanotime::discipline::make_engine(nanotime::sim::engine_config(profile, t.servo));
+      nanotime::sim::RunOptions o;
+      o.seed = t.seed;
+      if (dur->count() > 0) o.duration_s = duration_s;
+      auto result = nanotime::sim::run_simulation(profile, *engine, t.servo, o);
+      outcomes[i].report = nanotime::sim::make_report(result, profile);
+      if (profile.name == svg_profile && t.seed == 1) outcomes[i].true_error_ns = std::move(result.true_error_ns);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned j = 0; j < std::min<std::size_t>(jobs, tasks.size()); ++j) pool.emplace_back(worker);
+  for (auto& th : pool) th.join();
+  const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  // Medians per (profile, servo), in task order.
+  struct Row {
+    std::size_t profile;
+    std::string servo;
+    Figures median;
+    Figures worst;  // max over seeds of chrony_over and mislabelled
+  };
+  std::vector<Row> rows;
+  for (std::size_t p = 0; p < profiles.size(); ++p) {
+    for (const auto& s : servos) {
+      std::vector<Figures> runs;
+      for (std::size_t i = 0; i < tasks.size(); ++i) {
+        if (tasks[i].profile == p && tasks[i].servo == s) runs.push_back(figures_of(outcomes[i].report));
+      }
+      Row r{p, s, median_of(runs), {}};
+      for (const auto& f : runs) {
+        r.worst.chrony_over = std::max(r.worst.chrony_over, f.chrony_over);
+        r.worst.mislabelled = std::max(r.worst.mislabelled, f.mislabelled);
+      }
+      rows.push_back(r);
+    }
+  }
+  auto rms_of = [&](std::size_t p, const std::string& servo) -> std::optional<double> {
+    for (const auto& r : rows) {
+      if (r.profile == p && r.servo == servo) return r.median.rms;
+    }
+    return std::nullopt;
+  };
+
+  std::FILE* table_out = json_path == "-" ? stderr : stdout;
+  fmt::print(table_out, "servo-bench: {} profiles x {} servos x {} seeds = {} runs of {} s, {} jobs: {:.1f} s wall\n",
+             profiles.size(), servos.size(), seeds, tasks.size(),
+             dur->count() > 0 ? fmt::format("{:.0f}", duration_s) : std::string("(profile duration)"),
+             jobs, elapsed_s);
+  fmt::print(table_out, "medians over seeds; true error = PHC - TAI from lock on (ns); "
+                        "limit = steady-state Kalman prediction (+) receiver wander\n");
+  fmt::print(table_out, "{:<16} {:<7} {:>7} {:>7} {:>8} {:>7} {:>7} {:>9} {:>7} {:>9} {:>7} {:>7} {:>8} {:>6}\n",
+             "profile", "servo", "rms", "p95", "max", "resid", "lock_s", "hold_max", "within",
+             "chrony>1", "mislab", "limit", "k/limit", "k/pi");
+  std::string json = "{\n";
+  json += fmt::format("  \"profiles_dir\": \"{}\", \"seeds\": {}, \"runs\": {}, \"elapsed_s\": {:.3f},\n",
+                      profiles_dir, seeds, tasks.size(), elapsed_s);
+  json += "  \"results\": [";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    const Profile& profile = profiles[r.profile];
+    const auto limit = nanotime::bench::kalman_limit(profile);
+    const auto k = rms_of(r.profile, "kalman");
+    const auto pi = rms_of(r.profile, "pi");
+    const double k_limit = k ? *k / limit.limit_ns : std::nan("");
+    const double k_pi = k && pi ? *k / *pi : std::nan("");
+    const Figures& m = r.median;
+    auto cell = [](double v, int d) { return std::isfinite(v) ? fmt::format("{:.{}f}", v, d) : std::string("-"); };
+    fmt::print(table_out, "{:<16} {:<7} {:>7} {:>7} {:>8} {:>7} {:>7} {:>9} {:>7} {:>9} {:>7} {:>7} {:>8} {:>6}\n",
+               profile.name, r.servo, cell(m.rms, 2), cell(m.p95, 2), cell(m.max, 1),
+               cell(m.residual_rms, 2), cell(m.lock_s, 0), cell(m.holdover_max_ns, 1),
+               cell(m.holdover_within, 3),
+               fmt::format("{}({})", cell(m.chrony_over, 0), cell(r.worst.chrony_over, 0)),
+               fmt::format("{}({})", cell(m.mislabelled, 0), cell(r.worst.mislabelled, 0)),
+               cell(limit.limit_ns, 2), r.servo == "kalman" ? cell(k_limit, 2) : "",
+               r.servo == "kalman" ? cell(k_pi, 2) : "");
+    json += fmt::format(
+        "{}\n    {{\"profile\": \"{}\", \"servo\": \"{}\", \"median\": {{\"true_rms_ns\": {}, "
+        "\"true_p95_ns\": {}, \"true_max_ns\": {}, \"residual_rms_ns\": {}, \"lock_time_s\": {}, "
+        "\"holdover_max_true_error_ns\": {}, \"holdover_within_bound_fraction\": {}, "
+        "\"chrony_samples_over_1us\": {}, \"mislabelled\": {}}}, \"worst\": {{\"chrony_samples_over_1us\": {}, "
+        "\"mislabelled\": {}}}, \"limit_ns\": {}, \"limit\": {{\"measurement_sd_ns\": {}, "
+        "\"prediction_sd_ns\": {}, \"wander_sd_ns\": {}}}, \"kalman_over_limit\": {}, \"kalman_over_pi\": {}}}",
+        i == 0 ? "" : ",", profile.name, r.servo, json_num(m.rms), json_num(m.p95), json_num(m.max),
+        json_num(m.residual_rms), json_num(m.lock_s, 1), json_num(m.holdover_max_ns),
+        json_num(m.holdover_within, 6), json_num(m.chrony_over, 1), json_num(m.mislabelled, 1),
+        json_num(r.worst.chrony_over, 0), json_num(r.worst.mislabelled, 0), json_num(limit.limit_ns),
+        json_num(limit.measurement_sd_ns), json_num(limit.prediction_sd_ns), json_num(limit.wander_sd_ns),
+        json_num(k_limit), json_num(k_pi));
+  }
+  json += "\n  ]\n}\n";
+  fmt::print(table_out, "chrony>1 and mislab: median(worst seed); lock_s '-' = did not lock; "
+                        "hold_max/within: worst holdover per run\n");
+
+  if (!json_path.empty()) {
+    if (json_path == "-") {
+      fmt::print("{}", json);
+    } else {
+      std::ofstream out(json_path, std::ios::binary | std::ios::trunc);
+      out << json;
+      if (!out) {
+        fmt::print(stderr, "servo-bench: cannot write {}\n", json_path);
+        return 74;
+      }
+    }
+  }
+  if (!svg_path.empty()) {
+    std::vector<nanotime::bench::Series> series;
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      if (!outcomes[i].true_error_ns.empty()) {
+        series.push_back({tasks[i].servo, std::move(outcomes[i].true_error_ns)});
+      }
+    }
+    if (series.empty()) {
+      fmt::print(stderr, "servo-bench: --svg: profile {} was not run\n", svg_profile);
+      return 64;
+    }
+    std::ofstream out(svg_path, std::ios::binary | std::ios::trunc);
+    out << nanotime::bench::true_error_svg(svg_profile + ", seed 1: true error (PHC - TAI)", series);
+    if (!out) {
+      fmt::print(stderr, "servo-bench: cannot write {}\n", svg_path);
+      return 74;
+    }
+    fmt::print(table_out, "wrote {}\n", svg_path);
+  }
+  return 0;
+}

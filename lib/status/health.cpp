@@ -1,0 +1,204 @@
+#include "status/health.hpp"
+
+#include <cmath>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+namespace nanotime::status {
+
+namespace {
+
+double metric_value(const JsonValue& status, std::string_view name) {
+  const JsonValue* v = status.at_path({"metrics", name, "value"});
+  return v ? v->number_or(std::nan("")) : std::nan("");
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  while (true) {
+    const auto p = s.find(sep);
+    out.push_back(s.substr(0, p));
+    if (p == std::string_view::npos) return out;
+    s.remove_prefix(p + 1);
+  }
+}
+
+std::optional<double> to_double(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  const std::string t(s);
+  char* end = nullptr;
+  const double d = std::strtod(t.c_str(), &end);
+  if (end != t.c_str() + t.size()) return std::nullopt;
+  return d;
+}
+
+std::string_view trim_line(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.remove_suffix(1);
+  return s;
+}
+
+const ChronySource* find_source(const std::vector<ChronySource>& sources, std::string_view name) {
+  for (const auto& s : sources) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+class Verdict {
+ public:
+  void failed(std::string why) {
+    code_ = kExitFailed;
+    failed_.push_back(std::move(why));
+  }
+  void degraded(std::string why) {
+    if (code_ < kExitDegraded) code_ = kExitDegraded;
+    degraded_.push_back(std::move(why));
+  }
+  Health done() {
+    Health h;
+    h.code = code_;
+    h.reasons = std::move(failed_);
+    h.reasons.insert(h.reasons.end(), degraded_.begin(), degraded_.end());
+    return h;
+  }
+
+ private:
+  int code_ = kExitLocked;
+  std::vector<std::string> failed_, degraded_;
+};
+
+}  // namespace
+
+PhcSyncView phc_sync_view(const JsonValue& status) {
+  PhcSyncView v;
+  v.reachable = true;
+  if (const JsonValue* s = status.at_path({"metrics", "nanotime_lock_state", "state"})) v.lock_state = s->string_or("");
+  v.clock_class = metric_value(status, "nanotime_clock_class");
+  v.error_bound_s = metric_value(status, "nanotime_error_bound_seconds");
+  v.phc_offset_s = metric_value(status, "nanotime_phc_offset_seconds");
+  v.frequency_ratio = metric_value(status, "nanotime_phc_frequency_adjustment_ratio");
+  v.ptp4l_reachable = metric_value(status, "nanotime_ptp4l_reachable");
+  v.ptp4l_clock_class = metric_value(status, "nanotime_ptp4l_clock_class");
+  return v;
+}
+
+BridgeView bridge_view(const JsonValue& status) {
+  BridgeView v;
+  v.reachable = true;
+  v.gpsd_connected = metric_value(status, "nanotime_gpsd_connected");
+  v.fix_mode = metric_value(status, "nanotime_gpsd_fix_mode");
+  v.satellites_used = metric_value(status, "nanotime_gpsd_satellites_used");
+  v.serial_offset_s = metric_value(status, "nanotime_serial_offset_estimate_seconds");
+  v.pps_offset_s = metric_value(status, "nanotime_pps_offset_seconds");
+  return v;
+}
+
+std::optional<ChronyTracking> parse_chronyc_tracking(std::string_view csv) {
+  // chrony 4.3 client.c, process_cmd_tracking: ref id, name, stratum, ref time, system time,
+  // last offset, rms offset, frequency, residual freq, skew, root delay, root dispersion,
+  // update interval, leap status.
+  const auto f = split(trim_line(csv), ',');
+  if (f.size() != 14) return std::nullopt;
+  ChronyTracking t;
+  t.ref_id = f[0];
+  t.ref_name = f[1];
+  const auto stratum = to_double(f[2]);
+  const auto offset = to_double(f[4]);
+  if (!stratum || !offset) return std::nullopt;
+  t.stratum = static_cast<int>(*stratum);
+  t.system_offset_s = *offset;
+  t.leap_status = f[13];
+  return t;
+}
+
+std::vector<ChronySource> parse_chronyc_sources(std::string_view csv) {
+  // client.c, process_cmd_sources: mode, state, name, stratum, poll, reach (octal), last rx,
+  // last offset (adjusted), original offset, error.
+  std::vector<ChronySource> out;
+  for (auto line : split(csv, '\n')) {
+    line = trim_line(line);
+    const auto f = split(line, ',');
+    if (f.size() != 10 || f[0].size() != 1 || f[1].size() != 1) continue;
+    ChronySource s;
+    s.mode = f[0][0];
+    s.state = f[1][0];
+    s.name = f[2];
+    const auto stratum = to_double(f[3]);
+    const auto offset = to_double(f[7]);
+    const auto error = to_double(f[9]);
+    if (!stratum || !offset || !error) continue;
+    s.stratum = static_cast<int>(*stratum);
+    s.reach = static_cast<int>(std::strtol(std::string(f[5]).c_str(), nullptr, 8));
+    s.offset_s = *offset;
+    s.error_s = *error;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Health assess(const HealthInput& in) {
+  Verdict v;
+  // phc-pps-sync: the heart of the box.
+  if (!in.phc.reachable) {
+    v.failed("phc-pps-sync is not reachable");
+  } else if (in.phc.lock_state == "freerun") {
+    v.failed("PHC is in freerun: not traceable to GNSS");
+  } else if (in.phc.lock_state == "holdover") {
+    v.degraded("PHC is in holdover (no usable PPS)");
+  } else if (in.phc.lock_state == "acquiring" || in.phc.lock_state == "converging") {
+    v.degraded(fmt::format("PHC is not locked yet ({})", in.phc.lock_state));
+  } else if (in.phc.lock_state != "tracking") {
+    v.failed(fmt::format("PHC lock state unknown ('{}')", in.phc.lock_state));
+  }
+  if (in.phc.reachable) {
+    if (in.phc.ptp4l_reachable == 0) {
+      v.degraded("ptp4l does not answer on its management socket");
+    } else if (in.phc.ptp4l_reachable == 1 && std::isfinite(in.phc.ptp4l_clock_class) &&
+               std::isfinite(in.phc.clock_class) && in.phc.ptp4l_clock_class != in.phc.clock_class) {
+      v.degraded(fmt::format("ptp4l announces clockClass {} but was told {}",
+                             in.phc.ptp4l_clock_class, in.phc.clock_class));
+    }
+  }
+
+  // chronyd must be using the PHC.
+  if (!in.chrony_reachable || !in.tracking) {
+    v.failed("chronyd is not reachable (chronyc tracking failed)");
+  } else if (in.tracking->ref_name != in.phc_refid) {
+    v.failed(fmt::format("chronyd has not selected the PHC ({}): reference is '{}'", in.phc_refid,
+                         in.tracking->ref_name.empty() ? "none" : in.tracking->ref_name));
+  }
+
+  // gps-sock-bridge and the independent cross-check.
+  if (in.bridge_expected) {
+    if (!in.bridge.reachable) {
+      v.degraded("gps-sock-bridge is not reachable (no cross-check)");
+    } else if (in.bridge.gpsd_connected == 0) {
+      v.degraded("gps-sock-bridge is not connected to gpsd");
+    } else if (std::isfinite(in.bridge.fix_mode) && in.bridge.fix_mode < 2) {
+      v.degraded("the GNSS receiver has no fix");
+    }
+  }
+  if (in.chrony_reachable && !in.pps_refid.empty()) {
+    const ChronySource* phc = find_source(in.sources, in.phc_refid);
+    const ChronySource* pps = find_source(in.sources, in.pps_refid);
+    if (phc && pps && phc->reach != 0 && pps->reach != 0) {
+      const double diff = phc->offset_s - pps->offset_s;
+      if (std::fabs(diff) > in.cross_check_limit_s) {
+        v.degraded(fmt::format("cross-check: {} and {} disagree by {:.3f} µs (limit {:.3f} µs)",
+                               in.phc_refid, in.pps_refid, diff * 1e6, in.cross_check_limit_s * 1e6));
+      }
+    }
+  }
+  return v.done();
+}
+
+std::string_view verdict_name(int code) {
+  switch (code) {
+    case kExitLocked: return "locked";
+    case kExitDegraded: return "degraded";
+    default: return "failed";
+  }
+}
+
+}  // namespace nanotime::status

@@ -1,0 +1,123 @@
+#pragma once
+// The conductor: events from the devices → the discipline engine → commands to the devices.
+// No clocks of its own (Clocks), no sockets (ports.hpp), no sleeping: the event loop
+// (daemon.cpp) calls one handler per readable fd or timer, and tests call them with fakes.
+//
+// The PHC−system offset (what chronyd gets) is read right after an EXTTS event and at no other
+// time while pulses come (FACTS §2: on the CM4 every PHC read can cost a pulse, and right after
+// an edge the next one is ≥ 0.75 s away). The engine may allow a sample later than the event
+// that carried its pulse (a pulse can wait for its time message): the reading taken after that
+// EXTTS event is used if it is younger than kMaxReadingAgeNs. Only when pulses have stopped
+// (holdover, no EXTTS for kQuietNs) is the PHC read on the event that allows the sample.
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "daemon/ports.hpp"
+#include "discipline/engine.hpp"
+#include "phc/ptp_clock.hpp"
+
+namespace nanotime::ppsd {
+
+inline constexpr std::int64_t kMaxReadingAgeNs = 1'000'000'000;
+inline constexpr std::int64_t kQuietNs = 1'500'000'000;
+// PTP_SYS_OFFSET(_EXTENDED) samples per reading: one ioctl; the driver keeps the best bracket.
+inline constexpr unsigned kOffsetSamples = 3;
+
+struct ConductorOptions {
+  unsigned pin = 0;
+  unsigned channel = 0;
+  bool set_pin = true;
+  // Live cable-delay change (SIGHUP): the engine was built with one cable delay; a different
+  // one is applied by moving each edge's PHC time by the difference (see set_cable_delay_shift).
+  double cable_delay_shift_ns = 0;
+};
+
+struct ConductorCounters {
+  std::uint64_t extts_events = 0;         // records on our channel, fed to the engine
+  std::uint64_t extts_other_channel = 0;  // ignored
+  std::uint64_t phc_reads = 0;            // PHC − system offset readings
+  std::uint64_t chrony_sent = 0;
+  std::uint64_t chrony_not_delivered = 0;
+  std::uint64_t chrony_skipped = 0;       // allowed, but no fresh reading and pulses coming
+  std::uint64_t tod_without_fix = 0;      // time messages dropped: gpsd has no fix
+  std::uint64_t steps = 0;
+  std::uint64_t frequency_commands = 0;
+  std::uint64_t quality_changes = 0;
+};
+
+// The ClockQuality announced when the daemon stops: the clock is no longer traceable.
+discipline::ClockQuality final_quality(const discipline::ClockQuality& current);
+
+// Engine leap warning → chrony's leap field.
+refclock::Leap to_chrony_leap(discipline::LeapWarning w);
+
+// True UTC − system time of one PHC reading, for the engine's sample permission:
+//   true UTC = phc − phc_minus_tai_ns − tai_utc_s·1e9;  offset = true UTC − system.
+double chrony_offset_ns(const phc::SysOffset& reading, const discipline::ChronySample& s);
+
+class Conductor {
+ public:
+  // `chrony` and `ptp4l` may be null (output off). Everything must outlive the conductor.
+  Conductor(discipline::Engine& engine, phc::PtpClock& clock, Clocks& clocks,
+            ChronySink* chrony, QualityPublisher* ptp4l, ConductorOptions options);
+
+  // Route the pin, enable EXTTS, start from a known frequency (0 ppb: the engine assumes it).
+  // Throws phc::PhcError.
+  void start();
+  // The PHC's fd is readable: read every queued EXTTS event and feed them.
+  void on_extts_readable();
+  // Events from the time-of-day source.
+  void on_tod_events(const std::vector<gpsd::Event>& events);
+  // The 1 s timer (with the board temperature when there is a sensor).
+  void on_tick(std::optional<double> temperature_c);
+  void on_carrier(bool up);
+  // SIGTERM: tell ptp4l the clock is no longer traceable (bounded wait), disable EXTTS.
+  // Never throws. Returns whether ptp4l confirmed (true when there is no ptp4l).
+  bool stop(int ptp4l_timeout_ms);
+
+  void set_cable_delay_shift_ns(double shift_ns) { options_.cable_delay_shift_ns = shift_ns; }
+  void set_chrony(ChronySink* chrony) { chrony_ = chrony; }
+  void set_ptp4l(QualityPublisher* ptp4l, std::int64_t now_mono_ns);
+
+  const ConductorCounters& counters() const { return counters_; }
+  const std::optional<discipline::ClockQuality>& quality() const { return quality_; }
+  const std::optional<discipline::PulseMeasurement>& last_pulse() const { return last_pulse_; }
+  std::optional<double> last_chrony_offset_ns() const { return last_chrony_offset_ns_; }
+  bool carrier() const { return carrier_; }
+  int gpsd_fix_mode() const { return fix_mode_; }
+  std::optional<int> gpsd_tai_utc_s() const { return gpsd_tai_utc_s_; }
+
+ private:
+  void feed(const discipline::Event& event, std::int64_t now_mono_ns);
+  void apply(const discipline::Output& out, std::int64_t now_mono_ns);
+  void read_offset(std::int64_t now_mono_ns);
+  void send_chrony(const discipline::ChronySample& s, std::int64_t now_mono_ns);
+  void feed_gpsd(const gpsd::Event& e, std::int64_t now_mono_ns, std::int64_t now_real_ns);
+  void arm_extts();
+
+  discipline::Engine& engine_;
+  phc::PtpClock& clock_;
+  Clocks& clocks_;
+  ChronySink* chrony_;
+  QualityPublisher* ptp4l_;
+  ConductorOptions options_;
+
+  std::vector<phc::ExttsRecord> records_;
+  std::optional<phc::SysOffset> reading_;
+  std::int64_t reading_mono_ns_ = 0;
+  bool reading_used_ = false;
+  std::optional<std::int64_t> last_extts_mono_ns_;
+  std::optional<discipline::ChronySample> pending_chrony_;
+
+  std::optional<discipline::ClockQuality> quality_;
+  std::optional<discipline::PulseMeasurement> last_pulse_;
+  std::optional<double> last_chrony_offset_ns_;
+  bool carrier_ = true;
+  int fix_mode_ = 0;
+  std::optional<int> gpsd_tai_utc_s_;
+  ConductorCounters counters_;
+};
+
+}  // namespace nanotime::ppsd

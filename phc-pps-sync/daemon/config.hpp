@@ -1,0 +1,66 @@
+#pragma once
+// phc-pps-sync configuration: the [phc-pps-sync] table of /etc/nanotime/nanotime.toml.
+// Every key, default and range is in phc-pps-sync.8 (CONFIGURATION); keep the two in step.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nanotime::config {
+class Document;
+}
+
+namespace nanotime::ppsd {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/nanotime/nanotime.toml";
+inline constexpr const char* kSection = "phc-pps-sync";
+
+struct DaemonConfig {
+  // ---- the PHC (exactly one of interface/device; neither in --simulate mode) ----
+  std::string interface;            // "eth0": the PHC behind it, and its carrier via netlink
+  std::string device;               // "/dev/ptp0": no carrier watch
+  unsigned pin = 0;                 // SYNC_OUT on the CM4/CM5 PHY
+  unsigned channel = 0;             // EXTTS channel
+  bool set_pin = true;              // PTP_PIN_SETFUNC before EXTTS (false: leave pins alone)
+  bool both_edges = false;          // the driver timestamps both edges (i210/i226)
+  double pulse_width_s = 0.1;
+  // ---- the engine ----
+  std::string servo = "kalman";     // "kalman" | "pi"
+  double cable_delay_ns = 0;
+  double holdover_limit_ns = 1000;
+  double max_freq_ppb = 500000;
+  int degraded_clock_class = 52;    // 52 or 187
+  // ---- time of day ----
+  std::string tod_source = "gpsd";  // "gpsd" | "system"
+  std::string gpsd_host = "127.0.0.1";
+  int gpsd_port = 2947;
+  double system_max_error_s = 0.1;  // tod_source = "system": adjtimex maxerror limit
+  // ---- outputs ----
+  std::string chrony_socket = "/run/chrony.phc0.sock";  // "" = off
+  std::string ptp4l_socket = "/var/run/ptp4l";          // "" = off
+  int ptp4l_domain = 0;
+  std::string leap_seconds_file = "/usr/share/zoneinfo/leap-seconds.list";  // "" = off
+  std::string temperature_file = "/sys/class/thermal/thermal_zone0/temp";   // "" = off
+  std::string status_listen = "127.0.0.1:8473";                             // "" = off
+  std::string log_level = "info";   // "debug" | "info" | "notice" | "warning" | "error"
+};
+
+// What to require of the PHC keys: a daemon on hardware needs exactly one of interface/device;
+// the realtime simulation uses neither (its PHC is the simulator's).
+enum class PhcKeys { required, ignored };
+
+// Reads and validates [phc-pps-sync] (the other nanotime tables are allowed and ignored, any
+// other top-level name is an error). Throws config::ConfigError "file:line:col: [table] key:
+// message".
+DaemonConfig load_config(const config::Document& doc, PhcKeys phc = PhcKeys::required);
+DaemonConfig load_config_file(const std::string& path, PhcKeys phc = PhcKeys::required);
+
+// A multi-line human summary (for --check-config and the start-up log).
+std::string describe(const DaemonConfig& c);
+
+// Keys whose change a SIGHUP cannot apply (the PHC, the pin, the servo and the engine's fixed
+// limits): the names of those that differ between `running` and `loaded`.
+std::vector<std::string> keys_needing_restart(const DaemonConfig& running,
+                                              const DaemonConfig& loaded);
+
+}  // namespace nanotime::ppsd

@@ -1,0 +1,43 @@
+#pragma once
+// phc-pps-sync's daemon mode: configuration, devices, the event loop, systemd. See
+// phc-pps-sync.8. Two ways in:
+//   - run_daemon(options): main() parsed the command line (add_daemon_options helps);
+//   - daemon_main(argc, argv): parses it itself (the temporary phc-pps-sync-daemon executable).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace nanotime::ppsd {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFatal = 1;   // device or run-time failure: systemd restarts us
+inline constexpr int kExitUsage = 64;  // EX_USAGE
+
+struct DaemonOptions {
+  std::string config_path = "/etc/nanotime/nanotime.toml";
+  bool config_given = false;      // -c given (in --simulate mode, without it: all defaults)
+  bool check_config = false;      // validate, print a summary, exit 0 (or 78)
+  bool verbose = false;           // debug logging (overrides log_level)
+  std::string simulate_profile;   // non-empty: --simulate PROFILE --realtime
+  std::optional<std::string> servo;   // --servo (simulation; the config's `servo` otherwise)
+  std::optional<std::uint64_t> seed;  // --seed (simulation)
+};
+
+// Adds -c/--config, --check-config and -v/--verbose to `app`, bound to `options`.
+// (config_given is set from the -c option's count by run_daemon's caller: see daemon_main.)
+void add_daemon_options(CLI::App& app, DaemonOptions& options);
+
+// Runs until SIGTERM/SIGINT. Exit codes: 0 stopped cleanly, 1 fatal run-time/device error,
+// 78 bad configuration or profile (file:line on stderr).
+int run_daemon(const DaemonOptions& options);
+
+// Parses argv (-c FILE, --check-config, -v, --simulate PROFILE --realtime, --servo, --seed,
+// --help, --version) and runs.
+int daemon_main(int argc, char** argv);
+
+}  // namespace nanotime::ppsd

@@ -1,0 +1,62 @@
+#pragma once
+// What phc-pps-sync shows: the systemd STATUS= line, and lib/status's metrics with their HTTP
+// server (/metrics, /status, the dashboard) on status_listen.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "daemon/conductor.hpp"
+#include "discipline/engine.hpp"
+#include "status/catalog.hpp"
+#include "status/http_server.hpp"
+#include "status/metrics.hpp"
+
+namespace nanotime::ppsd {
+
+class Ptp4lPublisher;
+
+// "tracking, PHC−TAI +3 ns, bound 25 ns, clockClass 6" (pure; for sd_notify STATUS=).
+std::string status_line(const discipline::EngineStatus& s);
+// The same, without the offset: changes only when something a human cares about changes.
+std::string status_key(const discipline::EngineStatus& s);
+
+struct StatusSnapshot {
+  const discipline::EngineStatus* engine = nullptr;
+  const Conductor* conductor = nullptr;
+  const Ptp4lPublisher* ptp4l = nullptr;  // null when off
+  std::optional<bool> gpsd_connected;     // nullopt: tod_source is not gpsd
+  bool link_up = true;
+};
+
+class DaemonStatus {
+ public:
+  // `listen` "" → metrics are kept but not served. Throws std::system_error / invalid_argument
+  // when the address cannot be bound.
+  DaemonStatus(const std::string& listen, double start_unix_s, std::function<double()> now_unix_s);
+  ~DaemonStatus();
+
+  int fd() const { return http_ ? http_->fd() : -1; }
+  std::optional<std::int64_t> next_deadline_ns() const {
+    return http_ ? http_->next_deadline_ns() : std::nullopt;
+  }
+  void handle_ready(std::int64_t now_mono_ns) {
+    if (http_) http_->handle_ready(now_mono_ns);
+  }
+  std::string endpoint() const { return http_ ? http_->endpoint() : std::string("off"); }
+
+  // After every engine-facing event; cheap.
+  void update(const StatusSnapshot& s, double now_unix_s);
+
+ private:
+  status::Registry registry_;
+  status::CommonMetrics common_;
+  status::GpsdMetrics gpsd_;
+  status::PhcSyncMetrics phc_;
+  std::unique_ptr<status::HttpServer> http_;
+  std::uint64_t last_pulses_seen_ = 0;
+};
+
+}  // namespace nanotime::ppsd
