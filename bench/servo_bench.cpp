@@ -139,7 +139,11 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_path, "write machine-readable results to FILE ('-': stdout)");
   app.add_option("--svg", svg_path, "draw true error over time (seed 1, every servo) to FILE");
   app.add_option("--svg-profile", svg_profile, "profile for --svg")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 64;  // --help/--version, or EX_USAGE
+  }
   const std::vector<std::string> servos = split(servos_arg);
   const std::vector<std::string> only_names = split(only);
 

@@ -28,7 +28,11 @@ int main(int argc, char** argv) {
   app.add_option("--report", sim.report_path, "write the JSON report to FILE ('-': stdout)")
       ->type_name("FILE")
       ->needs(simulate);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 64;  // --help/--version, or EX_USAGE
+  }
 
   if (!simulate->empty()) {
     if (seed_opt->count() > 0) sim.seed = seed;

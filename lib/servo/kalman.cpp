@@ -103,6 +103,7 @@ bool KalmanServo::follow_rejected(double gate, const NoiseModel& n) {
   if (!on_a_line && !stuck) return false;
   double span_s = static_cast<double>(t0 - rejected_.front().edge_ns) * 1e-9;
   double var = n.meas_var_ns2 + resid_var;
+  fold_hold_delta();
   if (on_a_line) {
     theta_ += a;
     y_ += b;
@@ -120,6 +121,13 @@ bool KalmanServo::follow_rejected(double gate, const NoiseModel& n) {
   noise_.clear_history();   // the free-running phase has a discontinuity here
   ++restarts_;
   return true;
+}
+
+// A pulse was used: the oscillator change predicted during the gap becomes part of y (the
+// engine measures the next change from this pulse on).
+void KalmanServo::fold_hold_delta() {
+  y_ += hold_delta_;
+  hold_delta_ = 0;
 }
 
 double KalmanServo::hold(std::int64_t at_ns, double extra_ppb) {
@@ -191,10 +199,6 @@ ServoOutput KalmanServo::sample(const ServoInput& in) {
   }
 
   predict_to(in.edge_ns);
-  if (hold_delta_ != 0) {  // pulses are back: the predicted oscillator change becomes the prior
-    y_ += hold_delta_;
-    hold_delta_ = 0;
-  }
   double z = in.offset();
   double nu = z - theta_;
   double s = p00_ + n.meas_var_ns2;
@@ -220,6 +224,7 @@ ServoOutput KalmanServo::sample(const ServoInput& in) {
   }
   consecutive_rejections_ = 0;
   rejected_.clear();
+  fold_hold_delta();
   double k0 = p00_ / s;
   double k1 = p01_ / s;
   theta_ += k0 * nu;

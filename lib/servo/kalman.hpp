@@ -45,6 +45,7 @@ class KalmanServo final : public Servo {
   void predict_to(std::int64_t t_ns);
   double control_for(std::int64_t edge_ns, std::int64_t apply_ns);
   bool follow_rejected(double gate, const NoiseModel& n);
+  void fold_hold_delta();
   int consecutive_rejections_ = 0;
   double last_rejected_innovation_ns_ = 0;
   std::uint64_t restarts_ = 0;

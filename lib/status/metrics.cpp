@@ -135,7 +135,12 @@ void History::push(double t_s, double value) {
     if (resolution_s_ > 0 && slot == slot_start_s_) {
       HistoryPoint& last = points_.back();
       ++slot_n_;
-      last.value += (value - last.value) / static_cast<double>(slot_n_);
+      // An unknown (±Inf, NaN) value cannot be averaged: the latest one stands for the slot.
+      if (std::isfinite(value) && std::isfinite(last.value)) {
+        last.value += (value - last.value) / static_cast<double>(slot_n_);
+      } else {
+        last.value = value;
+      }
       last.t_s = t_s;
       return;
     }

@@ -119,7 +119,9 @@ struct HistoryPoint {
 
 // A bounded time series for the dashboard and /status (not exported to Prometheus, which keeps
 // its own history). Points closer together than resolution_s are averaged into one, so a 1 Hz
-// series over an hour is exactly 3600 points whatever the caller's update rate.
+// series over an hour is exactly 3600 points whatever the caller's update rate. Values may be
+// ±Inf/NaN ("unknown", e.g. an error bound): such a slot keeps its latest value, and /status
+// shows it as null (a gap in the plot).
 class History {
  public:
   History(std::string name, std::string unit, std::string help, std::size_t capacity,

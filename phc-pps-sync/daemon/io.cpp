@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -32,7 +33,7 @@ std::int64_t SystemClocks::realtime_ns() { return read_clock(CLOCK_REALTIME); }
 
 bool system_clock_usable(int status, long maxerror_us, double max_error_s) {
   if ((status & STA_UNSYNC) != 0) return false;
-  return static_cast<double>(maxerror_us) * 1e-6 < max_error_s;
+  return maxerror_us < std::llround(max_error_s * 1e6);  // in µs: no rounding surprises
 }
 
 SystemTodSource::SystemTodSource(double max_error_s) : max_error_s_(max_error_s) {

@@ -1,28 +1,17 @@
 #pragma once
-// Keeps ptp4l announcing what the engine says (GRANDMASTER_SETTINGS_NP over its Unix socket):
-// the SettingsKeeper policy (lib/ptpmgmt/settings_keeper.hpp) carried out with PtpMgmtClient.
-// Never blocks in the event loop: requests are sent non-blocking and answers read when the
-// socket is readable. Malformed answers are logged (rate-limited) and ignored; a vanished or
-// restarted ptp4l is retried every second and corrected at once when it answers.
+// QualityPublisher over ptp4l's Unix socket: lib/ptpmgmt's GmSettingsPublisher (SettingsKeeper
+// policy + PtpMgmtClient, never blocking) fed with the engine's ClockQuality, plus the bounded
+// blocking SET used once at shutdown. Malformed answers are logged and ignored; a vanished or
+// restarted ptp4l is retried every second and corrected when it answers (≤ 10 s).
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 
 #include "daemon/ports.hpp"
-#include "ptpmgmt/client.hpp"
-#include "ptpmgmt/settings_keeper.hpp"
+#include "ptpmgmt/publisher.hpp"
 
 namespace nanotime::ppsd {
-
-struct Ptp4lCounters {
-  std::uint64_t sets_sent = 0;
-  std::uint64_t gets_sent = 0;
-  std::uint64_t send_failures = 0;
-  std::uint64_t error_replies = 0;
-  std::uint64_t bad_replies = 0;
-};
 
 class Ptp4lPublisher final : public QualityPublisher {
  public:
@@ -32,28 +21,19 @@ class Ptp4lPublisher final : public QualityPublisher {
 
   void want(const discipline::ClockQuality& q, std::int64_t now_mono_ns) override;
   void service(std::int64_t now_mono_ns) override;
-  int fd() const override { return client_.fd(); }
+  int fd() const override { return publisher_.fd(); }
   bool announce_final(const discipline::ClockQuality& q, int timeout_ms) override;
 
-  bool in_sync() const { return keeper_.in_sync(); }
-  // ptp4l answered (anything well-formed) since the last failure.
-  bool reachable() const { return reachable_; }
-  std::optional<std::uint8_t> announced_class() const { return announced_class_; }
-  const Ptp4lCounters& counters() const { return counters_; }
+  // ptp4l holds what we want (its last answer matched).
+  bool in_sync() const { return publisher_.keeper().in_sync(); }
+  // The clockClass ptp4l announces, when it is known to be ours.
+  std::optional<std::uint8_t> announced_class() const;
+  std::uint64_t sets_sent() const { return publisher_.keeper().sets_sent(); }
   const std::string& path() const { return path_; }
 
  private:
-  void act(ptpmgmt::KeeperAction a, std::int64_t now);
-  void receive_all(std::int64_t now);
-  void set_reachable(bool r, const std::string& why);
-
   std::string path_;
-  ptpmgmt::PtpMgmtClient client_;
-  ptpmgmt::SettingsKeeper keeper_;
-  bool reachable_ = false;
-  bool reported_ = false;
-  std::optional<std::uint8_t> announced_class_;
-  Ptp4lCounters counters_;
+  ptpmgmt::GmSettingsPublisher publisher_;
 };
 
 }  // namespace nanotime::ppsd

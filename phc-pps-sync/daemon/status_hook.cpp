@@ -77,11 +77,9 @@ void DaemonStatus::update(const StatusSnapshot& s, double now) {
     phc_.chrony_not_delivered.set(s.conductor->counters().chrony_not_delivered);
   }
   if (s.ptp4l != nullptr) {
-    phc_.ptp4l_reachable.set_bool(s.ptp4l->reachable());
+    phc_.ptp4l_reachable.set_bool(s.ptp4l->in_sync());
     if (s.ptp4l->announced_class()) phc_.ptp4l_clock_class.set(*s.ptp4l->announced_class());
-    phc_.ptp4l_updates_sent.set(s.ptp4l->counters().sets_sent);
-    phc_.ptp4l_updates_failed.set(s.ptp4l->counters().send_failures +
-                                  s.ptp4l->counters().error_replies);
+    phc_.ptp4l_updates_sent.set(s.ptp4l->sets_sent());
   }
   if (s.gpsd_connected) gpsd_.connected.set_bool(*s.gpsd_connected);
   if (s.conductor != nullptr) gpsd_.fix_mode.set(s.conductor->gpsd_fix_mode());

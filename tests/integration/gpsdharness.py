@@ -67,8 +67,7 @@ def read_reports(port, timeout_s, stop=None, pps=True):
 
 
 class Gpsd:
-    def __init__(self, delay_ms=180.0, fix=True, duration_s=600, port=None, workdir=None,
-                 log=sys.stdout):
+    def __init__(self, delay_ms=180.0, fix=True, duration_s=600, port=None, workdir=None):
         self.gpsd = find_gpsd()
         self.delay_ms = delay_ms
         self.initial_fix = fix
@@ -76,7 +75,6 @@ class Gpsd:
         self.port = port or free_tcp_port()
         self._own_dir = workdir is None
         self.dir = workdir or tempfile.mkdtemp(prefix="nanotime-gpsd-")
-        self.log = log
         self.receiver = None
         self.proc = None
         self.pty = None

@@ -428,11 +428,16 @@ class Ptp4l:
         self.process = None
         self.last_pmc_output = ""
 
-    @staticmethod
-    def version():
-        r = _run([require_tool("ptp4l", "linuxptp"), "-v"], check=False)
-        m = re.match(r"(\d+)\.(\d+)", (r.stdout + r.stderr).strip())
-        return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    _version = None
+
+    @classmethod
+    def version(cls):
+        """(major, minor) of the installed ptp4l, e.g. (3, 1); asked once per process."""
+        if cls._version is None:
+            r = _run([require_tool("ptp4l", "linuxptp"), "-v"], check=False)
+            m = re.match(r"(\d+)\.(\d+)", (r.stdout + r.stderr).strip())
+            cls._version = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+        return cls._version
 
     def argv(self):
         argv = [self.ptp4l_path, "-f", self.conf_path, "-i", self.iface, "-m", "-q",

@@ -42,7 +42,7 @@ struct Loop {
     in.apply_ns = in.edge_ns + static_cast<std::int64_t>(apply_delay_s * 1e9);
     ServoOutput o = servo.sample(in);
     if (o.state == ServoState::jump) {
-      phase_ns += static_cast<double>(o.step_ns) + osc_ppb * 0 ;  // exact step in this model
+      phase_ns += static_cast<double>(o.step_ns);  // an exact step in this model
       ++steps;
     }
     // Old frequency until apply, the new one after.

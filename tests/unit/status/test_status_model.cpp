@@ -73,6 +73,18 @@ TEST_CASE("history: 1 Hz for two hours keeps exactly the last hour", "[unit]") {
   CHECK(h.points().back().t_s == t0 + 7199 + 0.25);
 }
 
+TEST_CASE("history: unknown values are not averaged", "[unit]") {
+  History h("error_bound_seconds", "seconds", "help", 4, 1.0);
+  h.push(10.1, 2.0);
+  h.push(10.5, INFINITY);
+  CHECK(std::isinf(h.points().back().value));
+  h.push(10.9, 4.0);  // the latest stands: no inf − inf = NaN
+  CHECK(h.points().back().value == 4.0);
+  h.push(11.2, 1.0);
+  h.push(11.4, 3.0);
+  CHECK(h.points().back().value == 2.0);
+}
+
 TEST_CASE("history with resolution 0 keeps every point", "[unit]") {
   History h("v", "", "help", 10, 0.0);
   h.push(1.0, 1);
