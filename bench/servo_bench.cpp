@@ -243,14 +243,19 @@ int main(int argc, char** argv) {
              profiles.size(), servos.size(), seeds, tasks.size(),
              dur->count() > 0 ? fmt::format("{:.0f}", duration_s) : std::string("(profile duration)"),
              jobs, elapsed_s);
+  double simulated_days = 0;
+  for (const auto& o : outcomes) simulated_days += static_cast<double>(o.report.duration_s) / 86400.0;
+  fmt::print(table_out, "cost: {:.2f} s of one core per simulated day (simulator + engine)\n",
+             elapsed_s * static_cast<double>(std::min<std::size_t>(jobs, tasks.size())) / simulated_days);
   fmt::print(table_out, "medians over seeds; true error = PHC - TAI from lock on (ns); "
                         "limit = steady-state Kalman prediction (+) receiver wander\n");
   fmt::print(table_out, "{:<16} {:<7} {:>7} {:>7} {:>8} {:>7} {:>7} {:>9} {:>7} {:>9} {:>7} {:>7} {:>8} {:>6}\n",
              "profile", "servo", "rms", "p95", "max", "resid", "lock_s", "hold_max", "within",
              "chrony>1", "mislab", "limit", "k/limit", "k/pi");
   std::string json = "{\n";
-  json += fmt::format("  \"profiles_dir\": \"{}\", \"seeds\": {}, \"runs\": {}, \"elapsed_s\": {:.3f},\n",
-                      profiles_dir, seeds, tasks.size(), elapsed_s);
+  json += fmt::format("  \"profiles_dir\": \"{}\", \"seeds\": {}, \"runs\": {}, \"elapsed_s\": {:.3f}, "
+                      "\"simulated_days\": {:.3f},\n",
+                      profiles_dir, seeds, tasks.size(), elapsed_s, simulated_days);
   json += "  \"results\": [";
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const Row& r = rows[i];

@@ -1,1 +1,116 @@
+// Pieces of the engine with hand-computed expectations: clock quality figures, leap state,
+// temperature learning.
 #include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "discipline/leap_state.hpp"
+#include "discipline/quality.hpp"
+#include "discipline/temperature_model.hpp"
+
+using namespace nanotime::discipline;
+
+TEST_CASE("clockAccuracy from the error bound", "[unit][quality]") {
+  CHECK(clock_accuracy_for_bound(3) == 0x20);
+  CHECK(clock_accuracy_for_bound(25) == 0x20);
+  CHECK(clock_accuracy_for_bound(25.1) == 0x21);
+  CHECK(clock_accuracy_for_bound(100) == 0x21);
+  CHECK(clock_accuracy_for_bound(250) == 0x22);
+  CHECK(clock_accuracy_for_bound(999) == 0x23);
+  CHECK(clock_accuracy_for_bound(2000) == 0x24);
+  CHECK(clock_accuracy_for_bound(1e9) == 0x2f);
+  CHECK(clock_accuracy_for_bound(5e9) == 0x30);
+  CHECK(clock_accuracy_for_bound(1e11) == 0x31);
+  CHECK(clock_accuracy_for_bound(std::numeric_limits<double>::infinity()) == 0xfe);
+  CHECK(accuracy_limit_ns(0x22) == 250);
+}
+
+TEST_CASE("offsetScaledLogVariance = 256·log2(var/s²) + 0x8000", "[unit][quality]") {
+  CHECK(scaled_log_variance(std::ldexp(1.0, -50)) == 0x8000 - 50 * 256);   // 0x4E00
+  CHECK(scaled_log_variance(std::ldexp(1.0, -50) * std::sqrt(2.0)) == 0x4E80);
+  CHECK(scaled_log_variance(1.0) == 0x8000);
+  CHECK(scaled_log_variance(0) == 0xffff);
+  CHECK(scaled_log_variance(std::ldexp(1.0, 200)) == 0xffff);  // clamped
+}
+
+namespace {
+// 2026-12-31T00:00:00Z = 20818 days after 1970-01-01; the leap is at the end of that day.
+constexpr std::int64_t kDay = 86400;
+constexpr std::int64_t kLeapDay = 20818 * kDay;
+constexpr std::int64_t kBoundary = kLeapDay + kDay;  // 2027-01-01T00:00:00Z
+}  // namespace
+
+TEST_CASE("leap warning from the receiver: only on the leap's UTC day", "[unit][leap]") {
+  LeapState ls(37, nullptr);
+  TimeReport tr;
+  tr.utc_s = kLeapDay + 12 * 3600;  // announced at noon
+  tr.tai_utc_s = 37;
+  tr.leap = LeapWarning::insert;
+  ls.on_report(tr);
+  CHECK(ls.warning_at_utc(kLeapDay - 1) == LeapWarning::none);
+  CHECK(ls.warning_at_utc(kLeapDay) == LeapWarning::insert);
+  CHECK(ls.warning_at_utc(kBoundary - 1) == LeapWarning::insert);
+  CHECK(ls.warning_at_utc(kBoundary) == LeapWarning::none);
+  // TAI − UTC switches exactly at the inserted second (TAI boundary + 37).
+  CHECK(ls.tai_utc_at_tai(kBoundary + 36) == 37);
+  CHECK(ls.tai_utc_at_tai(kBoundary + 37) == 38);
+  CHECK(ls.tai_utc_at_utc(kBoundary) == 38);
+  CHECK(ls.tai_utc_at_utc(kBoundary - 2) == 37);
+  // A report without TAI − UTC right at the leap cannot name a TAI second.
+  TimeReport near;
+  near.utc_s = kBoundary - 1;
+  CHECK_FALSE(ls.tai_of_report(near).has_value());
+  near.tai_utc_s = 38;   // the receiver names the inserted second 23:59:59 with 38
+  CHECK(*ls.tai_of_report(near) == kBoundary + 37);
+}
+
+TEST_CASE("leap warning from leap-seconds.list when the receiver says nothing", "[unit][leap]") {
+  std::string text = "3692217600 37\n" + std::to_string(kBoundary + 2208988800LL) + " 38\n";
+  auto table = std::make_shared<const nanotime::timescale::LeapTable>(
+      nanotime::timescale::LeapTable::parse(text));
+  LeapState ls(30, table);
+  ls.on_utc(kLeapDay - 10);
+  CHECK(ls.tai_utc_at_utc(kLeapDay - 10) == 37);   // the table beats the fallback 30
+  CHECK(ls.offset_known());
+  CHECK(ls.warning_at_utc(kLeapDay - 10) == LeapWarning::none);
+  ls.on_utc(kLeapDay + 5);
+  CHECK(ls.warning_at_utc(kLeapDay + 5) == LeapWarning::insert);
+  CHECK(ls.tai_utc_at_tai(kBoundary + 37) == 38);
+}
+
+TEST_CASE("temperature coefficient is recovered despite random-walk frequency", "[unit][temperature]") {
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> n01(0, 1);
+  TemperatureModel tm;
+  const std::int64_t s = 1000000000;
+  double rw = 0;
+  for (std::int64_t t = 0; t < 2 * 86400; ++t) {
+    // ±3 °C over 6 h, plus an 8 °C step after a day.
+    double temp = 45 + 3 * std::sin(2 * M_PI * static_cast<double>(t) / 21600) + (t > 86400 ? 8 : 0);
+    rw += 0.3 * n01(rng);
+    double freq = 13400 - 60 * (temp - 45) + rw + 1.0 * n01(rng);
+    tm.add_temperature(t * s, temp + 0.1 * n01(rng));
+    tm.add_frequency(t * s, freq);
+  }
+  CHECK(tm.identified());
+  CHECK(tm.coefficient() == Approx(-60).margin(6));
+  CHECK(tm.coefficient_sd() < 6);
+  CHECK(tm.usable_coefficient() == tm.coefficient());
+}
+
+TEST_CASE("no temperature variation: the coefficient is not identified", "[unit][temperature]") {
+  std::mt19937_64 rng(4);
+  std::normal_distribution<double> n01(0, 1);
+  TemperatureModel tm;
+  double rw = 0;
+  for (std::int64_t t = 0; t < 86400; ++t) {
+    rw += 0.8 * n01(rng);
+    tm.add_temperature(t * 1000000000, 45 + 0.1 * n01(rng));
+    tm.add_frequency(t * 1000000000, rw);
+  }
+  CHECK_FALSE(tm.identified());
+  CHECK(tm.usable_coefficient() == 0);
+  CHECK(tm.usable_coefficient_sd() == 50);  // the prior: holdover bounds stay honest
+}
