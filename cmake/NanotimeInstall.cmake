@@ -71,3 +71,43 @@ foreach(page gps-sock-bridge/gps-sock-bridge.8 phc-pps-sync/phc-pps-sync.8
              scripts/nanotime-setup.8 scripts/nanotime-doctor.8)
   nanotime_install_file(FILES ${page} ${CMAKE_INSTALL_MANDIR}/man8)
 endforeach()
+
+# --- nanotime_package: what the Debian package build compiles ---
+# Only the installed programs and, with tests, the unit tests (what `ctest -L unit` runs) and
+# refclock-feed (the armhf SOCK datagram check, scripts/package): not sim/bench/integration
+# tools. Halves a cross build. `make install` must then not build `all` first.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
+add_custom_target(nanotime_package)
+foreach(target phc-pps-sync gps-sock-bridge nanotime-status)
+  if(TARGET ${target})
+    add_dependencies(nanotime_package ${target})
+  endif()
+endforeach()
+
+function(nanotime_collect_targets dir out)  # every target defined in dir and below
+  get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
+  get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
+  foreach(sub ${subdirs})
+    nanotime_collect_targets(${sub} sub_targets)
+    list(APPEND targets ${sub_targets})
+  endforeach()
+  set(${out} ${targets} PARENT_SCOPE)
+endfunction()
+
+if(NANOTIME_TESTS)
+  file(GLOB _nanotime_unit_dirs LIST_DIRECTORIES true ${PROJECT_SOURCE_DIR}/tests/unit/*)
+  foreach(dir ${_nanotime_unit_dirs})
+    if(EXISTS ${dir}/CMakeLists.txt)
+      nanotime_collect_targets(${dir} _nanotime_unit_targets)
+      foreach(target ${_nanotime_unit_targets})
+        get_target_property(type ${target} TYPE)
+        if(type STREQUAL "EXECUTABLE")
+          add_dependencies(nanotime_package ${target})
+        endif()
+      endforeach()
+    endif()
+  endforeach()
+  if(TARGET refclock-feed)
+    add_dependencies(nanotime_package refclock-feed)
+  endif()
+endif()

@@ -238,7 +238,7 @@ class EngineImpl final : public Engine {
     std::int64_t tai_now = last_tai_s_ + (now - last_used_edge_mono_) / kNs;
     s.tai_utc_s = leap_.tai_utc_at_tai(tai_now);
     s.leap = leap_.warning_at_utc(tai_now - s.tai_utc_s);
-    s.error_bound_ns = status_.error_bound_ns;
+    s.error_bound_ns = bound_at(now);
     return s;
   }
 
@@ -250,6 +250,22 @@ class EngineImpl final : public Engine {
     auto t = temp_.temperature_c();
     if (!t || !temp_ref_c_) return 0;
     return temp_.usable_coefficient() * (*t - *temp_ref_c_);
+  }
+
+  // Error bound on |PHC − TAI| at monotonic time t: bound_sigmas × the servo's prediction
+  // uncertainty, the receiver's own wander and the temperature model's uncertainty; at least
+  // the size of the last rejected innovations when pulses keep being rejected.
+  double bound_at(std::int64_t t) const {
+    if (servo_->state() == servo::ServoState::unlocked) return kInf;
+    double sd = servo_->predict(servo_time(t)).sd_ns;
+    double temp_sd = temp_.usable_coefficient_sd() * hold_temp_integral_;
+    double bound = config_.bound_sigmas *
+                   std::sqrt(sd * sd + config_.reference_sd_ns * config_.reference_sd_ns +
+                             temp_sd * temp_sd);
+    if (servo_->consecutive_rejections() >= 2) {
+      bound = std::max(bound, config_.bound_sigmas * std::fabs(servo_->last_rejected_innovation_ns()));
+    }
+    return bound;
   }
 
   void periodic(std::int64_t now, bool tick, Output& out) {
@@ -273,19 +289,7 @@ class EngineImpl final : public Engine {
     }
 
     // The bound must hold until the next event: look one period ahead.
-    double bound = kInf;
-    if (running) {
-      auto ahead = now + static_cast<std::int64_t>(config_.nominal_pulse_period_s * 1e9);
-      double sd = servo_->predict(servo_time(ahead)).sd_ns;
-      double temp_sd = temp_.usable_coefficient_sd() * hold_temp_integral_;
-      bound = config_.bound_sigmas *
-              std::sqrt(sd * sd + config_.reference_sd_ns * config_.reference_sd_ns +
-                        temp_sd * temp_sd);
-      // Pulses that keep disagreeing with the prediction: the prediction may be what is wrong.
-      if (servo_->consecutive_rejections() >= 2) {
-        bound = std::max(bound, config_.bound_sigmas * std::fabs(servo_->last_rejected_innovation_ns()));
-      }
-    }
+    double bound = bound_at(now + static_cast<std::int64_t>(config_.nominal_pulse_period_s * 1e9));
     status_.error_bound_ns = bound;
     if (running) status_.phase_ns = servo_->predict(servo_time(now)).phase_ns;
 

@@ -83,6 +83,11 @@ std::vector<Event> GpsdClient::read_events(std::int64_t now_ns) {
     if (n == 0) break;  // nothing complete yet
     const std::size_t before = out.size();
     translator_.translate(*data_, out);
+    if (out.size() == before && (data_->set & ~(ONLINE_SET | PACKET_SET)) == 0) {
+      // libgps understood nothing in it (an unknown class, wrong field types): say so once —
+      // the log counts repeats — so a misbehaving gpsd is visible, and use nothing from it.
+      log::notice("gpsd {}: ignored a message nanotime does not understand", endpoint_);
+    }
     for (std::size_t k = before; k < out.size(); ++k) {
       if (std::holds_alternative<TimeReport>(out[k]) || std::holds_alternative<PulseReport>(out[k])) {
         backoff_.succeeded();  // this connection works: the next loss starts at 1 s again

@@ -37,7 +37,7 @@ class KalmanServo final : public Servo {
   double last_rejected_innovation_ns() const override { return last_rejected_innovation_ns_; }
   std::uint64_t restarts() const { return restarts_; }
 
-  static constexpr int kJumpCount = 5;   // consecutive consistent outliers = a real jump
+  static constexpr int kJumpCount = 3;   // consecutive outliers on a line = a real change
   static constexpr double kGateSigmas = 6;
   static constexpr double kGateFloor_ns = 20;
 

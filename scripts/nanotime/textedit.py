@@ -185,13 +185,13 @@ class Plan:
             undo.append(lambda: os.symlink(c.target, c.path))
             return
         made = _makedirs(os.path.dirname(c.path))
-        undo.extend(lambda d=d: os.rmdir(d) for d in reversed(made))
+        undo.extend(lambda d=d: os.rmdir(d) for d in made)
         os.symlink(c.target, c.path)
         undo.append(lambda: os.unlink(c.path))
 
     def _apply_file(self, c, stamp, undo):
         made = _makedirs(os.path.dirname(c.path))
-        undo.extend(lambda d=d: os.rmdir(d) for d in reversed(made))
+        undo.extend(lambda d=d: os.rmdir(d) for d in made)
         if c.old is not None:
             backup = c.path + BACKUP_SUFFIX
             if os.path.lexists(backup):
