@@ -158,6 +158,7 @@ class EngineImpl final : public Engine {
     // frequency. Only the delay until the new frequency applies comes from monotonic time.
     in.edge_ns = p.tai_s * kNs;
     in.apply_ns = in.edge_ns + std::max<std::int64_t>(0, now - p.edge_mono_ns);
+    in.apply_uncertainty_ns = labeler_.edge_uncertainty_s() * 1e9;
     ref_servo_ns_ = in.edge_ns;
     ref_mono_ns_ = p.edge_mono_ns;
 
@@ -220,7 +221,9 @@ class EngineImpl final : public Engine {
     if (state_ == LockState::tracking && servo_->consecutive_rejections() == 0) {
       update_log_variance();
       temp_.add_frequency(now, servo_->oscillator_ppb());
-      out.chrony = chrony_sample(now, pr);
+      ChronySample cs = chrony_sample(now, pr);
+      // Never a sample that may be more than the limit off (e.g. right after a restart).
+      if (cs.error_bound_ns < config_.holdover_limit_ns) out.chrony = cs;
     }
   }
 

@@ -67,6 +67,24 @@ struct EngineStatus {
   double temp_coeff_sd_ppb_per_c = 0;
 };
 
+// What the engine does (engine.cpp; pieces in pulse_labeler, leap_state, temperature_model,
+// quality; servos in lib/servo):
+// - Measurement: offset = PHC − TAI at the edge = phc_ns − tai_s·1e9 − qerr_ns − cable_delay_ns
+//   + tick/2. qerr_ns comes from the PulseReport naming the same UTC second (the pulse left the
+//   receiver qerr late); tick is the EXTTS timestamp granularity, learned as the gcd of recent
+//   timestamps (8 ns on CM4): a truncated timestamp is on average half a tick early.
+// - The servo's time base is TAI at the edges (exact), so an uncertain monotonic edge time
+//   never multiplies the PHC's ~13 ppm frequency error; only the delay between an edge and
+//   the moment its command applies comes from monotonic time.
+// - Output::pulse describes the last pulse an event released (acquisition releases two).
+// - ChronySample::phc_minus_tai_ns is the servo's estimate of PHC − TAI at the monotonic time
+//   of the event that produced it (the daemon reads the PHC right then). Sent only while
+//   TRACKING with the bound below holdover_limit_ns, or on Ticks in HOLDOVER within it.
+// - ClockQuality::error_bound_ns is the bound rounded up to its clockAccuracy class limit (so
+//   the quality changes rarely); EngineStatus::error_bound_ns is the exact bound, valid until
+//   one pulse period after the last event. offsetScaledLogVariance: PTPVAR(1 s) = σ_y²(1 s)/3
+//   with σ_y² the Allan variance from the learned noise model (IEEE 1588-2008 7.6.3.3), as
+//   256·log2(var/s²) + 0x8000, moved only when it changes by more than one log2 unit.
 class Engine {
  public:
   virtual ~Engine() = default;

@@ -59,6 +59,22 @@ bool PulseLabeler::tod_names(const TimeReport& tr, std::int64_t edge_mono_ns) co
          after <= ns_of(config_.nominal_period_s - config_.guard_s);
 }
 
+// Aligned, a report that names exactly the PHC's label of a pending pulse, arriving from a
+// little before to 1.5 s after its (estimated) edge, confirms it: no timing guard is needed to
+// agree, only to disagree. (Early on, edge times are estimated late by up to the EXTTS delay.)
+bool PulseLabeler::confirms(const TimeReport& tr, const Pending& p) const {
+  if (!aligned_) return false;
+  auto tai = tai_of_report_(tr);
+  if (!tai || *tai != phc_label(p.phc_ns)) return false;
+  std::int64_t after = tr.arrival_mono_ns - p.edge_mono_ns;
+  return after >= -ns_of(0.3 * config_.nominal_period_s) &&
+         after <= ns_of(1.5 * config_.nominal_period_s);
+}
+
+std::int64_t PulseLabeler::phc_label(std::int64_t phc_ns) {
+  return (phc_ns >= 0 ? phc_ns + kNs / 2 : phc_ns - kNs / 2) / kNs;
+}
+
 void PulseLabeler::attach(Pending& p, const TimeReport& tr) {
   auto tai = tai_of_report_(tr);
   if (!tai) return;  // the report cannot name a TAI second (leap): no evidence either way
@@ -106,7 +122,7 @@ std::vector<LabeledPulse> PulseLabeler::on_extts(const ExttsEvent& ev) {
 
   Pending p{ev.phc_ns, *edge_mono(ev.phc_ns), std::nullopt, false};
   for (const auto& tr : reports_) {
-    if (tod_names(tr, p.edge_mono_ns)) attach(p, tr);
+    if (tod_names(tr, p.edge_mono_ns) || confirms(tr, p)) attach(p, tr);
   }
   pending_.push_back(p);
   return release_due(ev.arrival_mono_ns);
@@ -114,7 +130,7 @@ std::vector<LabeledPulse> PulseLabeler::on_extts(const ExttsEvent& ev) {
 
 std::vector<LabeledPulse> PulseLabeler::on_time_report(const TimeReport& tr) {
   for (auto& p : pending_) {
-    if (tod_names(tr, p.edge_mono_ns)) attach(p, tr);
+    if (tod_names(tr, p.edge_mono_ns) || confirms(tr, p)) attach(p, tr);
   }
   // A report for a pulse already released without one: reports are flowing again (so wait
   // for them), and it is checked after the fact.
@@ -175,7 +191,7 @@ std::vector<LabeledPulse> PulseLabeler::release_due(std::int64_t now_mono_ns) {
       continue;
     }
     // Aligned: the PHC names the second; a report must agree.
-    std::int64_t tai = (p.phc_ns >= 0 ? p.phc_ns + kNs / 2 : p.phc_ns - kNs / 2) / kNs;
+    std::int64_t tai = phc_label(p.phc_ns);
     std::int64_t frac = p.phc_ns - tai * kNs;
     if (std::llabs(frac) > kNs / 10) {  // PHC not within 100 ms of a second: cannot say
       ++counters_.unlabelled;

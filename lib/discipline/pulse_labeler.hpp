@@ -38,6 +38,7 @@ struct LabelerConfig {
   double pulse_width_s = 0.1;
   double relabel_after_s = 600;   // persistent disagreement with the PHC label: re-acquire
   std::size_t mapping_window = 16;
+  double extts_max_delay_s = 0.25;  // CM4 polls EXTTS at 4 Hz
 };
 
 struct LabeledPulse {
@@ -79,6 +80,11 @@ class PulseLabeler {
   // Edge monotonic time of a PHC reading (valid once one event came).
   std::optional<std::int64_t> edge_mono(std::int64_t phc_ns) const;
   const LabelerCounters& counters() const { return counters_; }
+  // How late edge_mono() may be (the smallest delivery delay seen is not 0): about the
+  // driver's worst delay over (events seen + 1).
+  double edge_uncertainty_s() const {
+    return 2 * config_.extts_max_delay_s / static_cast<double>(delay_window_.size() + 1);
+  }
 
  private:
   struct Pending {
@@ -93,6 +99,8 @@ class PulseLabeler {
     std::int64_t tai_s;
   };
   bool tod_names(const TimeReport& tr, std::int64_t edge_mono_ns) const;
+  bool confirms(const TimeReport& tr, const Pending& p) const;
+  static std::int64_t phc_label(std::int64_t phc_ns);
   void attach(Pending& p, const TimeReport& tr);
   std::vector<LabeledPulse> release_due(std::int64_t now_mono_ns);
   void release_unaligned(const Pending& p, std::vector<LabeledPulse>& out);

@@ -56,7 +56,8 @@ Prediction KalmanServo::predict(std::int64_t at_ns) const {
 // Deadbeat: the frequency applied from apply_ns makes the predicted phase zero at the next
 // nominal edge. The phase-correcting part is limited (max_slew_ppb) so that a large error is
 // slewed out over several periods instead of shaking downstream PTP clients.
-double KalmanServo::control_for(std::int64_t edge_ns, std::int64_t apply_ns) {
+double KalmanServo::control_for(std::int64_t edge_ns, std::int64_t apply_ns,
+                                double apply_uncertainty_ns) {
   predict_to(apply_ns);
   // Target the first nominal edge at least 0.3 period after the new frequency applies (a
   // pulse processed late, e.g. after waiting for its time message, must not aim at an edge
@@ -67,6 +68,8 @@ double KalmanServo::control_for(std::int64_t edge_ns, std::int64_t apply_ns) {
   const double remaining_s = periods * period - late_s;
   double slew = std::clamp(-theta_ / remaining_s, -config_.max_slew_ppb, config_.max_slew_ppb);
   double u = std::clamp(-(y_ + hold_delta_) + slew, -config_.max_freq_ppb, config_.max_freq_ppb);
+  last_jump_ppb_ = u - log_.at(apply_ns);
+  last_jump_uncertainty_s_ = apply_uncertainty_ns * 1e-9;
   log_.set(u, apply_ns);
   return u;
 }
@@ -194,14 +197,17 @@ ServoOutput KalmanServo::sample(const ServoInput& in) {
     }
     out.state = state_;
     out.phase_ns = state_ == ServoState::jump ? 0.0 : theta_;
-    out.freq_ppb = control_for(in.edge_ns, in.apply_ns);
+    out.freq_ppb = control_for(in.edge_ns, in.apply_ns, in.apply_uncertainty_ns);
     return out;
   }
 
   predict_to(in.edge_ns);
   double z = in.offset();
   double nu = z - theta_;
-  double s = p00_ + n.meas_var_ns2;
+  // A large frequency change whose timing is uncertain (early on, edge times are known only
+  // to a good part of the EXTTS delay) makes the predicted phase uncertain by that much.
+  double timing_ns = last_jump_ppb_ * last_jump_uncertainty_s_;
+  double s = p00_ + n.meas_var_ns2 + timing_ns * timing_ns;
   double gate = std::max(kGateSigmas * std::sqrt(s), kGateFloor_ns);
   bool accept = std::fabs(nu) <= gate;
   if (!accept) {
@@ -213,13 +219,13 @@ ServoOutput KalmanServo::sample(const ServoInput& in) {
       state_ = ServoState::locked;
       out.state = state_;
       out.phase_ns = theta_;
-      out.freq_ppb = control_for(in.edge_ns, in.apply_ns);
+      out.freq_ppb = control_for(in.edge_ns, in.apply_ns, in.apply_uncertainty_ns);
       return out;
     }
     out.outlier = true;
     out.state = state_;
     out.phase_ns = theta_;
-    out.freq_ppb = control_for(in.edge_ns, in.apply_ns);
+    out.freq_ppb = control_for(in.edge_ns, in.apply_ns, in.apply_uncertainty_ns);
     return out;
   }
   consecutive_rejections_ = 0;
@@ -239,7 +245,7 @@ ServoOutput KalmanServo::sample(const ServoInput& in) {
   state_ = ServoState::locked;
   out.state = state_;
   out.phase_ns = theta_;
-  out.freq_ppb = control_for(in.edge_ns, in.apply_ns);
+  out.freq_ppb = control_for(in.edge_ns, in.apply_ns, in.apply_uncertainty_ns);
   return out;
 }
 

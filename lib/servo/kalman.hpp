@@ -43,10 +43,12 @@ class KalmanServo final : public Servo {
 
  private:
   void predict_to(std::int64_t t_ns);
-  double control_for(std::int64_t edge_ns, std::int64_t apply_ns);
+  double control_for(std::int64_t edge_ns, std::int64_t apply_ns, double apply_uncertainty_ns = 0);
   bool follow_rejected(double gate, const NoiseModel& n);
   void fold_hold_delta();
   int consecutive_rejections_ = 0;
+  double last_jump_ppb_ = 0;          // size of the last frequency change …
+  double last_jump_uncertainty_s_ = 0;  // … and how uncertain its timing was
   double last_rejected_innovation_ns_ = 0;
   std::uint64_t restarts_ = 0;
   ServoConfig config_;

@@ -114,11 +114,9 @@ ServoOutput PiServo::sample(const ServoInput& in) {
   return out;
 }
 
-double PiServo::hold(std::int64_t at_ns, double extra_ppb) {
-  double f = std::clamp(-drift_ - extra_ppb, -config_.max_freq_ppb, config_.max_freq_ppb);
-  log_.set(f, at_ns);
-  return f;
-}
+// linuxptp does nothing while samples are missing: the last frequency stays (the baseline
+// keeps that behaviour, temperature predictions included: it has none).
+double PiServo::hold(std::int64_t, double) { return log_.current_ppb(); }
 
 double PiServo::oscillator_sd_ppb() const {
   NoiseModel n = noise_.model();

@@ -41,6 +41,7 @@ struct ServoInput {
   double offset_frac_ns = 0;
   std::int64_t edge_ns = 0;      // monotonic time of the edge
   std::int64_t apply_ns = 0;     // monotonic time the returned frequency takes effect (>= edge)
+  double apply_uncertainty_ns = 0;  // how far apply_ns (relative to the edge) may be off
   double offset() const { return static_cast<double>(offset_ns) + offset_frac_ns; }
 };
 

@@ -180,6 +180,8 @@ class Daemon {
       conductor_->stop(kStopTimeoutMs);
       return kExitFatal;
     }
+    // The link may already be down: the engine must know before the first (stale) event.
+    if (link_ != nullptr && !link_->carrier()) conductor_->on_carrier(false);
     log::notice("started: {}; time of day: {}; chronyd SOCK {}; ptp4l {}; status {}",
                 sim_ ? std::string("simulated PHC") : phc_name_, tod_->describe(),
                 or_off(config_.chrony_socket), or_off(config_.ptp4l_socket), status_->endpoint());
@@ -330,6 +332,10 @@ class Daemon {
 
   // SIGHUP: a bad file keeps the running configuration. What cannot change live is named.
   void reload() {
+    if (sim_ && !options_.config_given) {
+      log::notice("SIGHUP: no configuration file was given (-c); nothing to reload");
+      return;
+    }
     sd_notify(0, "RELOADING=1");
     try {
       const DaemonConfig c = load_config_file(

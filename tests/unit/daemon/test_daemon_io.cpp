@@ -122,3 +122,12 @@ TEST_CASE("systemd STATUS line", "[unit]") {
   s.error_bound_ns = 25000;
   CHECK(status_line(s).find("25.0 µs") != std::string::npos);
 }
+
+TEST_CASE("netlink: the loopback interface has carrier; an unknown one is an error", "[unit]") {
+  NetlinkLinkSource lo("lo");
+  CHECK(lo.carrier());
+  CHECK(lo.ifindex() > 0);
+  CHECK(lo.fd() >= 0);
+  CHECK_FALSE(lo.read_change().has_value());  // nothing changed since the initial answer
+  CHECK_THROWS_WITH(NetlinkLinkSource("nanotime-nx0"), Catch::Contains("nanotime-nx0"));
+}

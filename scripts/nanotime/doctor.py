@@ -1,0 +1,670 @@
+"""nanotime-doctor: is this time server healthy, and if not, what to do.
+
+Each check prints one line -- OK / WARN / FAIL, what it saw -- and, unless OK, what to do:
+
+  config   /etc/nanotime/nanotime.toml present and valid
+  phc      the PHC exists and a pin is set to EXTTS (sysfs pins/<NAME> = "1 <channel>")
+  link     carrier on the PTP interface (no carrier: the PHY repeats stale timestamps)
+  pulses   EXTTS events at 1 Hz: phc-pps-sync's pulse counters, read twice, WINDOW s apart
+  lock     phc-pps-sync's lock state, clockClass, error bound
+  gpsd     gpsd answers, the receiver has a fix (TPV mode >= 2), gpsd sees the PPS
+  leap     tzdata's leap-seconds.list has not expired (WARN < 30 days)
+  chrony   `chronyc -c sources`: PHC0 selected ('*'), reach 377
+  ptp4l    `pmc`: port state, the clockClass ptp4l announces (248 = not traceable)
+  daemons  phc-pps-sync and gps-sock-bridge active (systemctl, or pidof without systemd)
+
+Exit status: 0 all OK, 1 warnings, 2 failures, 64 bad usage.
+
+Every input can be replaced for tests: --root for the files (/sys, /etc, /usr/share), and
+--fixtures DIR for the rest (see FixtureEnv): recorded command outputs, status JSON documents,
+gpsd's JSON lines.
+"""
+
+import argparse
+import csv
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+try:
+    import tomllib
+except ImportError:  # pragma: no cover
+    tomllib = None
+
+from . import hw
+
+OK, WARN, FAIL = "OK", "WARN", "FAIL"
+RANK = {OK: 0, WARN: 1, FAIL: 2}
+EXIT_USAGE = 64
+
+CHECKS = ("config", "phc", "link", "pulses", "lock", "gpsd", "leap", "chrony", "ptp4l", "daemons")
+NTP_UNIX_OFFSET_S = 2208988800  # 1900-01-01 to 1970-01-01
+DAY_S = 86400
+
+# Where each value is in phc-pps-sync's /status JSON (lib/status/status_json.hpp):
+#   ("top", key)                       -> doc[key]
+#   ("value", metric)                  -> doc["metrics"][metric]["value"] (or its only series)
+#   ("state", metric)                  -> doc["metrics"][metric]["state"]   (a state set)
+#   ("series", metric, {label: value}) -> the value of the series with those labels
+# Align this table when the status JSON changes; everything else reads through it.
+STATUS_FIELDS = {
+    "time_s": ("top", "time_s"),
+    "lock_state": ("state", "nanotime_lock_state"),
+    "pulses_seen": ("series", "nanotime_pulses_total", {"result": "seen"}),
+    "pulses_lost": ("series", "nanotime_pulses_total", {"result": "lost"}),
+    "clock_class": ("value", "nanotime_clock_class"),
+    "error_bound_s": ("value", "nanotime_error_bound_seconds"),
+    "link_up": ("value", "nanotime_phc_link_up"),
+}
+
+
+def status_field(doc, name):
+    """A value from a /status document via STATUS_FIELDS; None when absent or null."""
+    spec = STATUS_FIELDS[name]
+    try:
+        if spec[0] == "top":
+            return doc.get(spec[1])
+        metric = doc["metrics"][spec[1]]
+        if spec[0] == "state":
+            return metric.get("state")
+        if spec[0] == "value":
+            if "value" in metric:
+                return metric["value"]
+            series = metric.get("series", [])
+            return series[0]["value"] if len(series) == 1 else None
+        for s in metric.get("series", []):
+            if all(s.get("labels", {}).get(k) == v for k, v in spec[2].items()):
+                return s.get("value")
+    except (KeyError, TypeError, IndexError, AttributeError):
+        return None
+    return None
+
+
+class Result:
+    def __init__(self, check, verdict, message, hint=""):
+        self.check = check
+        self.verdict = verdict
+        self.message = message
+        self.hint = hint
+
+    def as_dict(self):
+        return {"check": self.check, "verdict": self.verdict, "message": self.message,
+                "hint": self.hint}
+
+
+# -- the outside world, and its fixture twin -------------------------------------------------------
+class Env:
+    """Real inputs: commands, the status endpoint, gpsd, the clock."""
+
+    def __init__(self, root, now=None):
+        self.root = root
+        self._now = now
+
+    def now(self):
+        return self._now if self._now is not None else time.time()
+
+    def sleep(self, seconds):
+        time.sleep(seconds)
+
+    def run(self, key, argv, timeout_s=10):
+        """(returncode, stdout, stderr); returncode None when the program is not installed.
+        `key` names the command for FixtureEnv."""
+        try:
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s)
+        except FileNotFoundError:
+            return None, "", f"{argv[0]}: not installed"
+        except subprocess.TimeoutExpired:
+            return 124, "", f"{' '.join(argv)}: no answer in {timeout_s} s"
+        return r.returncode, r.stdout, r.stderr
+
+    def http_json(self, url, timeout_s=3):
+        with urllib.request.urlopen(url, timeout=timeout_s) as r:
+            return json.loads(r.read().decode("utf-8"))
+
+    def gpsd_reports(self, host, port, seconds, done):
+        """gpsd's JSON reports for up to `seconds` (WATCH json+pps), stopping early when
+        done(reports) is true. Raises OSError when gpsd cannot be reached."""
+        reports = []
+        deadline = time.monotonic() + seconds
+        with socket.create_connection((host, port), timeout=2) as s:
+            s.sendall(b'?WATCH={"enable":true,"json":true,"pps":true};\n')
+            buf = b""
+            while time.monotonic() < deadline and not done(reports):
+                s.settimeout(max(0.05, deadline - time.monotonic()))
+                try:
+                    chunk = s.recv(65536)
+                except socket.timeout:
+                    break
+                if not chunk:
+                    break
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    try:
+                        reports.append(json.loads(line))
+                    except ValueError:
+                        pass  # a partial or non-JSON line: ignore, gpsd sends whole objects
+        return reports
+
+
+class FixtureEnv(Env):
+    """Inputs from a directory, for tests:
+        commands/<key>.out  stdout of the command `key` (.err: stderr, .rc: exit status,
+                            default 0); no .out file = the program is not installed
+        status.json         phc-pps-sync's /status (or status.1.json, status.2.json, ...:
+                            one per request, the last one repeated)
+        gpsd.jsonl          what gpsd sends after ?WATCH (no file = connection refused)
+    Command keys: chronyc-sources, pmc-port-data-set, pmc-grandmaster-settings-np,
+    systemctl-is-active, pidof-phc-pps-sync, pidof-gps-sock-bridge."""
+
+    def __init__(self, root, fixtures, now=None):
+        super().__init__(root, now)
+        self.dir = fixtures
+        self.status_requests = 0
+        self.commands = []  # (key, argv) in order, for tests
+
+    def sleep(self, seconds):
+        pass
+
+    def _read(self, name):
+        try:
+            with open(os.path.join(self.dir, name)) as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+
+    def run(self, key, argv, timeout_s=10):
+        self.commands.append((key, argv))
+        out = self._read(f"commands/{key}.out")
+        if out is None:
+            return None, "", f"{argv[0]}: not installed (fixture)"
+        rc = self._read(f"commands/{key}.rc")
+        return int(rc.strip()) if rc else 0, out, self._read(f"commands/{key}.err") or ""
+
+    def http_json(self, url, timeout_s=3):
+        self.status_requests += 1
+        n = self.status_requests
+        while n > 0:
+            text = self._read(f"status.{n}.json")
+            if text is not None:
+                return json.loads(text)
+            n -= 1
+        text = self._read("status.json")
+        if text is None:
+            raise ConnectionRefusedError(111, f"Connection refused (fixture, {url})")
+        return json.loads(text)
+
+    def gpsd_reports(self, host, port, seconds, done):
+        text = self._read("gpsd.jsonl")
+        if text is None:
+            raise ConnectionRefusedError(111, "Connection refused (fixture)")
+        return [json.loads(l) for l in text.splitlines() if l.strip()]
+
+
+# -- the checks ---------------------------------------------------------------------------------
+class Doctor:
+    def __init__(self, args, env):
+        self.args = args
+        self.env = env
+        self.root = args.root
+        self.config, self.config_error = self._load_config()
+        self.table = self.config.get("phc-pps-sync", {}) if self.config else {}
+        self._status = None
+        self._phc_cache = None
+
+    # shared inputs -----------------------------------------------------------------------------
+    def _load_config(self):
+        path = hw.under(self.root, self.args.config)
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return None, "missing"
+        except OSError as e:
+            return None, f"unreadable: {e.strerror}"
+        if tomllib is None:
+            return {}, None
+        try:
+            return tomllib.loads(data.decode("utf-8")), None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            return None, f"invalid: {e}"
+
+    def phc_and_iface(self):
+        """(Phc or None, interface name or None, error message)."""
+        if self._phc_cache is None:
+            want_if = self.args.interface or self.table.get("interface")
+            want_phc = self.args.phc or self.table.get("device")
+            try:
+                det = hw.detect(self.root, want_if, want_phc)
+                self._phc_cache = (det.phc, det.iface.name, "")
+            except hw.DetectError as e:
+                self._phc_cache = (None, want_if, str(e))
+        return self._phc_cache
+
+    def status_url(self):
+        if self.args.status:
+            return self.args.status
+        listen = self.table.get("status_listen", "127.0.0.1:8473")
+        if not listen or listen.startswith("unix:"):
+            return None
+        return f"http://{listen}/status?history=0"
+
+    def status_pair(self):
+        """Two /status documents WINDOW seconds apart: (first, second, error)."""
+        if self._status is None:
+            url = self.status_url()
+            if url is None:
+                self._status = (None, None, "phc-pps-sync's status endpoint is off "
+                                "(status_listen in nanotime.toml)")
+            else:
+                try:
+                    first = self.env.http_json(url)
+                    self.env.sleep(self.args.window)
+                    second = self.env.http_json(url)
+                    self._status = (first, second, "")
+                except (OSError, ValueError) as e:
+                    self._status = (None, None, f"{url}: {getattr(e, 'reason', None) or e}")
+        return self._status
+
+    def ptp4l_target(self):
+        """(uds path, domain) of ptp4l's management socket: flags, nanotime.toml, ptp4l.cfg."""
+        uds = self.args.ptp4l_socket or self.table.get("ptp4l_socket") or "/var/run/ptp4l"
+        domain = self.args.ptp4l_domain
+        if domain is None:
+            domain = self.table.get("ptp4l_domain", 0)
+        return uds, int(domain)
+
+    # checks -----------------------------------------------------------------------------------
+    def check_config(self):
+        shown = self.args.config
+        if self.config_error == "missing":
+            return Result("config", FAIL, f"{shown} missing",
+                          "run nanotime-setup (it detects the interface and writes the file)")
+        if self.config_error:
+            return Result("config", FAIL, f"{shown} {self.config_error}",
+                          "fix the file (phc-pps-sync --check-config shows the line), or move "
+                          "it away and run nanotime-setup")
+        if ("interface" in self.table) == ("device" in self.table) and tomllib is not None:
+            return Result("config", FAIL, f"{shown}: [phc-pps-sync] needs exactly one of "
+                          "interface / device", "run nanotime-setup, or set interface = \"eth0\"")
+        what = (f"interface {self.table['interface']}" if "interface" in self.table
+                else f"device {self.table.get('device')}")
+        return Result("config", OK, f"{shown} valid ({what})")
+
+    def check_phc(self):
+        phc, iface, err = self.phc_and_iface()
+        if phc is None:
+            return Result("phc", FAIL, err or "no PTP hardware clock",
+                          "check `ethtool -T <interface>` shows a PTP Hardware Clock")
+        where = f"{phc.device} ({phc.clock_name or 'PHC'}) behind {iface}"
+        pins = hw.pin_functions(self.root, phc.index)
+        if not pins:
+            return Result("phc", WARN, f"{where}: no programmable pins in sysfs",
+                          "cannot verify the EXTTS pin; see journalctl -u phc-pps-sync")
+        extts = [f"{n} = EXTTS channel {c}" for n, (f, c) in pins.items() if f == 1]
+        if extts:
+            return Result("phc", OK, f"{where}; pin {', '.join(extts)}")
+        perout = [n for n, (f, _) in pins.items() if f == 2]
+        if perout:
+            return Result("phc", FAIL, f"{where}: pin {', '.join(perout)} is a periodic output "
+                          "(PEROUT), not EXTTS",
+                          "another program configured the pin (ts2phc, testptp, a PPS output?): "
+                          "stop it, then systemctl restart phc-pps-sync")
+        names = ", ".join(f"{n} = none" for n in pins)
+        return Result("phc", FAIL, f"{where}: pin function not set ({names})",
+                      "phc-pps-sync sets the pin to EXTTS when it starts: is it running? "
+                      "(systemctl status phc-pps-sync; journalctl -u phc-pps-sync)")
+
+    def check_link(self):
+        phc, iface, _ = self.phc_and_iface()
+        if not iface:
+            return Result("link", FAIL, "no PTP interface known", "see the phc check")
+        path = hw.under(self.root, f"sys/class/net/{iface}/carrier")
+        if not os.path.lexists(hw.under(self.root, f"sys/class/net/{iface}")):
+            return Result("link", FAIL, f"interface {iface} does not exist",
+                          "check the interface name in nanotime.toml (ip link)")
+        try:
+            with open(path) as f:
+                carrier = f.read().strip()
+        except OSError:
+            return Result("link", FAIL, f"{iface} is down",
+                          f"bring it up (ip link set {iface} up; check the network config)")
+        if carrier == "1":
+            return Result("link", OK, f"{iface} carrier up")
+        return Result("link", FAIL, f"{iface}: no carrier",
+                      "plug in the Ethernet cable: without a link the PHY clock repeats stale "
+                      "timestamps and PTP cannot run")
+
+    def check_pulses(self):
+        first, second, err = self.status_pair()
+        if err:
+            return Result("pulses", FAIL, f"cannot read phc-pps-sync's status ({err})",
+                          "is phc-pps-sync running? (systemctl status phc-pps-sync)")
+        t0, t1 = status_field(first, "time_s"), status_field(second, "time_s")
+        n0, n1 = status_field(first, "pulses_seen"), status_field(second, "pulses_seen")
+        l0, l1 = status_field(first, "pulses_lost"), status_field(second, "pulses_lost")
+        if None in (t0, t1, n0, n1):
+            return Result("pulses", FAIL, "the status has no pulse counters "
+                          "(nanotime_pulses_total{result=\"seen\"}) or time_s",
+                          "nanotime-doctor and phc-pps-sync versions do not match")
+        dt, seen = t1 - t0, n1 - n0
+        lost = (l1 - l0) if None not in (l0, l1) else 0
+        if dt <= 0:
+            return Result("pulses", WARN, "status time did not advance between two reads",
+                          "run again; if it persists, phc-pps-sync's main loop is stuck")
+        rate = f"{seen / dt:.2f} pulses/s ({seen:g} in {dt:.1f} s), {lost:g} lost"
+        if seen == 0:
+            return Result("pulses", FAIL, f"no PPS edge captured by the PHC in {dt:.1f} s",
+                          "check the PPS wire to SYNC_OUT (CM4 IO board J2 pin 9, CM5 J2 "
+                          "pin 6), its voltage, and that the receiver has a fix")
+        if seen > dt + 1.5:
+            return Result("pulses", WARN, f"more than one pulse per second: {rate}",
+                          "no link carrier (stale repeats), or a both-edges PHC without "
+                          "both_edges = true in nanotime.toml")
+        if seen < dt - 1.5:
+            return Result("pulses", WARN, f"pulses missing: {rate}",
+                          "a weak or intermittent PPS; check wiring and signal level")
+        if lost > 0:
+            return Result("pulses", WARN, rate,
+                          "pulses lost: another program reads the PHC (chrony `refclock PHC` "
+                          "or `hwtimestamp`, phc2sys); on a CM4 only phc-pps-sync may")
+        return Result("pulses", OK, rate)
+
+    def check_lock(self):
+        _, second, err = self.status_pair()
+        if err:
+            return Result("lock", FAIL, f"cannot read phc-pps-sync's status ({err})",
+                          "is phc-pps-sync running? (systemctl status phc-pps-sync)")
+        state = status_field(second, "lock_state")
+        cls = status_field(second, "clock_class")
+        bound = status_field(second, "error_bound_s")
+        detail = (f"clockClass {cls:g}" if isinstance(cls, (int, float)) else "clockClass ?")
+        if isinstance(bound, (int, float)):
+            detail += f", error bound {bound * 1e9:.0f} ns"
+        if state == "tracking":
+            return Result("lock", OK, f"tracking, {detail}")
+        if state in ("acquiring", "converging"):
+            return Result("lock", WARN, f"{state}, {detail}",
+                          "normal for the first minutes after a start; if it stays, check "
+                          "the pulses and gpsd checks")
+        if state == "holdover":
+            return Result("lock", WARN, f"holdover, {detail}",
+                          "the PPS or the time of day is missing: see the pulses and gpsd "
+                          "checks; time is served until the error bound exceeds the limit")
+        if state == "freerun":
+            return Result("lock", FAIL, f"freerun, {detail}",
+                          "no usable PPS for longer than the holdover limit: see the pulses "
+                          "and gpsd checks")
+        return Result("lock", FAIL, f"unknown lock state {state!r}",
+                      "phc-pps-sync has not reported a state yet, or versions do not match")
+
+    def check_gpsd(self):
+        host = self.table.get("gpsd_host", "127.0.0.1")
+        port = int(self.table.get("gpsd_port", 2947))
+        if self.args.gpsd:
+            host, _, p = self.args.gpsd.rpartition(":")
+            host, port = host or "127.0.0.1", int(p)
+
+        def done(reports):
+            mode = max((r.get("mode", 0) for r in reports if r.get("class") == "TPV"), default=0)
+            return mode >= 2 and any(r.get("class") == "PPS" for r in reports)
+
+        try:
+            reports = self.env.gpsd_reports(host, port, self.args.gpsd_seconds, done)
+        except OSError as e:
+            return Result("gpsd", FAIL, f"gpsd not reachable at {host}:{port} ({e.strerror or e})",
+                          "systemctl status gpsd; DEVICES and GPSD_OPTIONS=\"-n\" in "
+                          "/etc/default/gpsd")
+        devices = [d.get("path") for r in reports if r.get("class") == "DEVICES"
+                   for d in r.get("devices", [])]
+        tpv = [r for r in reports if r.get("class") == "TPV"]
+        pps = [r for r in reports if r.get("class") == "PPS"]
+        toff = [r for r in reports if r.get("class") == "TOFF"]
+        mode = max((r.get("mode", 0) for r in tpv), default=0)
+        seconds = self.args.gpsd_seconds
+        if not tpv:
+            hint = ("gpsd has no device: set DEVICES in /etc/default/gpsd" if not devices else
+                    "check the receiver's wiring (TX to RX), its baud rate, and that nothing "
+                    "else (a login console) uses the UART")
+            return Result("gpsd", FAIL, f"no TPV report from gpsd in {seconds:g} s "
+                          f"(devices: {', '.join(devices) or 'none'})", hint)
+        if mode < 2:
+            return Result("gpsd", FAIL, f"no fix (TPV mode {mode})",
+                          "the antenna needs a clear sky view; a cold start takes minutes "
+                          "(cgps shows the satellites)")
+        fix = "3D fix" if mode >= 3 else "2D fix"
+        if not pps:
+            return Result("gpsd", WARN, f"{fix}, but no PPS report from gpsd "
+                          f"({len(toff)} TOFF)",
+                          "gpsd needs the pps-gpio device: /dev/pps0 in DEVICES, the "
+                          "dtoverlay=pps-gpio line in config.txt, the PPS wired to that GPIO "
+                          "(ppstest /dev/pps0)")
+        qerr = "with qErr" if any("qErr" in r for r in pps) else "no qErr"
+        return Result("gpsd", OK, f"{fix}, {len(pps)} PPS ({qerr}), {len(toff)} TOFF")
+
+    def check_leap(self):
+        rel = self.table.get("leap_seconds_file") or "/usr/share/zoneinfo/leap-seconds.list"
+        path = hw.under(self.root, rel)
+        try:
+            with open(path, errors="replace") as f:
+                lines = f.read().splitlines()
+        except OSError as e:
+            return Result("leap", WARN, f"{rel}: {e.strerror}",
+                          "apt install tzdata (TAI-UTC then comes from gpsd only)")
+        expiry = None
+        for line in lines:
+            if line.startswith("#@"):
+                try:
+                    expiry = int(line[2:].split()[0]) - NTP_UNIX_OFFSET_S
+                except (ValueError, IndexError):
+                    pass
+        if expiry is None:
+            return Result("leap", WARN, f"{rel} has no expiry line (#@)",
+                          "the file looks damaged: apt install --reinstall tzdata")
+        days = (expiry - self.env.now()) / DAY_S
+        date = time.strftime("%Y-%m-%d", time.gmtime(expiry))
+        if days < 0:
+            return Result("leap", FAIL, f"{rel} expired on {date}",
+                          "apt update && apt install tzdata (a newer tzdata has a new list)")
+        if days < 30:
+            return Result("leap", WARN, f"{rel} expires on {date} ({days:.0f} days)",
+                          "update tzdata soon (apt update && apt install tzdata)")
+        return Result("leap", OK, f"leap-seconds.list valid until {date} ({days:.0f} days)")
+
+    def check_chrony(self):
+        argv = ["chronyc", "-c", "-n"]
+        if self.args.chrony_socket:
+            argv += ["-h", self.args.chrony_socket]
+        rc, out, err = self.env.run("chronyc-sources", argv + ["sources"])
+        if rc is None:
+            return Result("chrony", FAIL, "chronyc not installed", "apt install chrony")
+        if rc != 0:
+            return Result("chrony", FAIL, f"chronyd does not answer ({err.strip() or rc})",
+                          "systemctl status chrony")
+        rows = [r for r in csv.reader(io.StringIO(out)) if len(r) >= 10]
+        refid = self.args.chrony_refid
+        row = next((r for r in rows if r[2] == refid), None)
+        selected = next((r[2] for r in rows if r[1] == "*"), None)
+        if row is None:
+            return Result("chrony", FAIL, f"no {refid} source in chronyd",
+                          "/etc/chrony/conf.d/nanotime.conf missing (run nanotime-setup), or "
+                          "chrony not restarted since (systemctl restart chrony)")
+        state, reach = row[1], int(row[5], 8)
+        try:
+            offset = f", offset {float(row[7]) * 1e9:+.0f} ns"
+        except ValueError:
+            offset = ""
+        seen = f"{refid} state '{state}', reach {reach:o}{offset}"
+        if state == "*" and reach == 0o377:
+            return Result("chrony", OK, f"{refid} selected, reach 377{offset}")
+        if state == "*":
+            return Result("chrony", WARN, f"{seen}: selected, but samples missed recently",
+                          "phc-pps-sync sends only while locked: see the lock and pulses checks")
+        others = f" (selected: {selected})" if selected else " (no source selected)"
+        hints = {
+            "?": "no usable samples: phc-pps-sync sends only while tracking (lock check); "
+                 "a stale socket after a chrony restart heals by itself within seconds",
+            "x": "chronyd calls it a falseticker: the nanotime.conf line must keep `trust`",
+            "~": "too variable: look at the pulses check and the PHC offset in nanotime-status",
+        }
+        return Result("chrony", FAIL, f"{refid} not selected: {seen}{others}",
+                      hints.get(state, "compare with `chronyc sources -v`"))
+
+    def check_ptp4l(self):
+        uds, domain = self.ptp4l_target()
+        base = ["pmc", "-u", "-b", "0", "-d", str(domain), "-s", uds]
+        rc, out, err = self.env.run("pmc-port-data-set", base + ["GET PORT_DATA_SET"])
+        if rc is None:
+            return Result("ptp4l", FAIL, "pmc not installed", "apt install linuxptp")
+        port = parse_pmc(out, "PORT_DATA_SET")
+        if rc != 0 or not port:
+            return Result("ptp4l", FAIL, f"ptp4l does not answer on {uds} (domain {domain})",
+                          "systemctl status 'ptp4l@*'; nanotime-setup enables "
+                          "ptp4l@<interface>.service")
+        state = port.get("portState", "?")
+        rc, out, err = self.env.run("pmc-grandmaster-settings-np",
+                                    base + ["GET GRANDMASTER_SETTINGS_NP"])
+        gm = parse_pmc(out, "GRANDMASTER_SETTINGS_NP") if rc == 0 else {}
+        try:
+            cls = int(gm.get("clockClass", ""), 0)
+        except ValueError:
+            cls = None
+        seen = f"port {state}, announcing clockClass {cls if cls is not None else '?'}"
+        results = []
+        if state in ("FAULTY", "DISABLED", "INITIALIZING"):
+            results.append((FAIL, "the port is not working: journalctl -u 'ptp4l@*' (on a CM4, "
+                            "tx_timestamp_timeout 100 is needed; the shipped config has it)"))
+        elif state == "LISTENING":
+            results.append((WARN, "not announcing yet (link down, or just started)"))
+        elif state in ("SLAVE", "UNCALIBRATED", "PASSIVE", "PRE_MASTER"):
+            results.append((WARN, "another grandmaster on the network is better: it wins the "
+                            "BMCA (compare clockClass and priority1)"))
+        if cls is None:
+            results.append((WARN, "could not read GRANDMASTER_SETTINGS_NP"))
+        elif cls == 248:
+            lock = status_field(self.status_pair()[1] or {}, "lock_state")
+            why = ("clients do not treat it as traceable: phc-pps-sync raises it to 6 once "
+                   "locked, over ptp4l's socket (ptp4l_socket/ptp4l_domain in nanotime.toml "
+                   f"must match ptp4l.cfg's uds_address/domainNumber: {uds}, {domain})")
+            results.append((WARN if lock in ("acquiring", "converging") else FAIL,
+                            "248 = not traceable (ptp4l's start value): " + why))
+        elif cls in (7, 52, 187):
+            results.append((WARN, f"{cls} = holdover/degraded: see the lock check"))
+        elif cls == 255:
+            results.append((FAIL, "255 = slave-only: this is not configured as a grandmaster"))
+        elif cls != 6:
+            results.append((WARN, f"unexpected clockClass {cls}"))
+        if not results:
+            return Result("ptp4l", OK, seen)
+        worst = max(results, key=lambda r: RANK[r[0]])[0]
+        return Result("ptp4l", worst, seen, "; ".join(h for _, h in results))
+
+    def check_daemons(self):
+        units = ("phc-pps-sync", "gps-sock-bridge")
+        rc, out, _ = self.env.run("systemctl-is-active",
+                                  ["systemctl", "is-active", *(f"{u}.service" for u in units)])
+        states = out.split()
+        if rc is None or len(states) != len(units):
+            states = []  # no systemd: look for the processes
+            for u in units:
+                prc, pout, _ = self.env.run(f"pidof-{u}", ["pidof", u])
+                states.append("running" if prc == 0 and pout.strip() else "not running")
+        status = dict(zip(units, states))
+        seen = ", ".join(f"{u} {s}" for u, s in status.items())
+        good = ("active", "running")
+        if status["phc-pps-sync"] not in good:
+            return Result("daemons", FAIL, seen,
+                          "systemctl start phc-pps-sync; its errors: journalctl -u phc-pps-sync")
+        if status["gps-sock-bridge"] not in good:
+            return Result("daemons", WARN, seen,
+                          "the GPS/PPS cross-checks are missing: systemctl start "
+                          "gps-sock-bridge; journalctl -u gps-sock-bridge")
+        return Result("daemons", OK, seen)
+
+    def run(self, names):
+        return [getattr(self, f"check_{n}")() for n in names]
+
+
+def parse_pmc(text, dataset):
+    """{field: value} of the first `dataset` response in pmc's output, {} if none."""
+    fields, inside = {}, False
+    for line in text.splitlines():
+        if "RESPONSE MANAGEMENT" in line:
+            if inside:
+                break
+            inside = line.split()[-1] == dataset
+            continue
+        if inside and line.strip():
+            parts = line.split(None, 1)
+            fields[parts[0]] = parts[1].strip() if len(parts) > 1 else ""
+    return fields
+
+
+# -- main -----------------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def parse_args(argv):
+    p = _Parser(prog="nanotime-doctor",
+                description="Check a nanotime time server: PHC and pin, link, PPS pulses, lock, "
+                            "gpsd, leap-seconds.list, chronyd, ptp4l, the daemons.",
+                epilog="Exit status: 0 all OK, 1 warnings, 2 failures, 64 usage. See "
+                       "nanotime-doctor(8).")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--check", action="append", choices=CHECKS, metavar="NAME",
+                   help=f"run only these checks (repeatable): {', '.join(CHECKS)}")
+    p.add_argument("--config", default="/etc/nanotime/nanotime.toml", metavar="FILE")
+    p.add_argument("--interface", metavar="IF", help="default: from nanotime.toml")
+    p.add_argument("--phc", metavar="DEV", help="default: the PHC behind the interface")
+    p.add_argument("--status", metavar="URL", help="phc-pps-sync's status JSON (default "
+                   "http://<status_listen>/status?history=0, i.e. 127.0.0.1:8473)")
+    p.add_argument("--window", type=float, default=5.0, metavar="S",
+                   help="seconds between the two status reads of the pulses check (default 5)")
+    p.add_argument("--gpsd", metavar="HOST:PORT", help="default: from nanotime.toml, "
+                   "127.0.0.1:2947")
+    p.add_argument("--gpsd-seconds", type=float, default=4.0, metavar="S",
+                   help="how long to listen to gpsd at most (default 4)")
+    p.add_argument("--chrony-socket", metavar="PATH", help="chronyd's command socket "
+                   "(chronyc -h; default chronyc's)")
+    p.add_argument("--chrony-refid", default="PHC0", metavar="REFID")
+    p.add_argument("--ptp4l-socket", metavar="PATH", help="default: ptp4l_socket in "
+                   "nanotime.toml, /var/run/ptp4l")
+    p.add_argument("--ptp4l-domain", type=int, metavar="N")
+    p.add_argument("--root", default="/", metavar="DIR",
+                   help="read /sys, /etc, /usr/share under DIR (tests)")
+    p.add_argument("--fixtures", metavar="DIR", help="take command outputs, status JSON and "
+                   "gpsd reports from DIR instead of the system (tests)")
+    p.add_argument("--now", type=float, metavar="UNIX_S", help="the current time (tests)")
+    args = p.parse_args(argv)
+    if args.window < 0 or args.gpsd_seconds <= 0:
+        p.error("--window must be >= 0 and --gpsd-seconds > 0")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    env = (FixtureEnv(args.root, args.fixtures, args.now) if args.fixtures
+           else Env(args.root, args.now))
+    results = Doctor(args, env).run(args.check or CHECKS)
+    worst = max((r.verdict for r in results), key=RANK.get, default=OK)
+    code = RANK[worst]
+    if args.json:
+        json.dump({"verdict": worst, "exit": code,
+                   "checks": [r.as_dict() for r in results]}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for r in results:
+            print(f"{r.verdict:<5}{r.check:<9}{r.message}")
+            if r.hint and r.verdict != OK:
+                print(f"{'':14}-> {r.hint}")
+        counts = {v: sum(r.verdict == v for r in results) for v in (OK, WARN, FAIL)}
+        print(f"nanotime-doctor: {counts[OK]} OK, {counts[WARN]} WARN, {counts[FAIL]} FAIL")
+    return code
