@@ -3,7 +3,7 @@
 #
 #   /usr/sbin/phc-pps-sync, /usr/sbin/gps-sock-bridge      the daemons
 #   /usr/sbin/nanotime-setup, /usr/sbin/nanotime-doctor    administration (root) tools
-#   /usr/lib/nanotime/python/nanotime/                     their Python modules, if any
+#   /usr/share/nanotime/python/nanotime/                   their Python modules
 #   /etc/nanotime/nanotime.toml                            the daemons' configuration
 #   /lib/systemd/system/{phc-pps-sync,gps-sock-bridge}.service
 #   /usr/share/nanotime/chrony/nanotime.conf               chrony drop-in   } copied into /etc
@@ -49,7 +49,7 @@ nanotime_install_file(PROGRAMS scripts/nanotime-setup ${CMAKE_INSTALL_SBINDIR})
 nanotime_install_file(PROGRAMS scripts/nanotime-doctor ${CMAKE_INSTALL_SBINDIR})
 if(IS_DIRECTORY ${PROJECT_SOURCE_DIR}/scripts/nanotime)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/scripts/nanotime
-          DESTINATION ${CMAKE_INSTALL_LIBDIR}/nanotime/python
+          DESTINATION ${NANOTIME_DATADIR}/python
           FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
 endif()
 
@@ -71,6 +71,9 @@ foreach(page gps-sock-bridge/gps-sock-bridge.8 phc-pps-sync/phc-pps-sync.8
              scripts/nanotime-setup.8 scripts/nanotime-doctor.8)
   nanotime_install_file(FILES ${page} ${CMAKE_INSTALL_MANDIR}/man8)
 endforeach()
+# nanotime-status (a user command): its page, when there is one.
+file(GLOB _nanotime_status_pages ${PROJECT_SOURCE_DIR}/status/*.1)
+install(FILES ${_nanotime_status_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 
 # --- nanotime_package: what the Debian package build compiles ---
 # Only the installed programs and, with tests, the unit tests (what `ctest -L unit` runs) and

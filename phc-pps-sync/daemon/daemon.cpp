@@ -230,7 +230,11 @@ class Daemon {
           if (errno == EINTR) continue;
           throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
         }
-        if (fds[kSignal].revents & POLLIN) handle_signals();
+        if (fds[kSignal].revents & POLLIN) {
+          // A reload may have replaced sources and outputs: their readiness is polled afresh.
+          handle_signals();
+          continue;
+        }
         if (fds[kPhc].revents != 0) {
           if ((fds[kPhc].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0 && !sim_) {
             throw phc::PhcError(ENODEV, phc_name_ + ": the PHC reported an error or went away");

@@ -40,8 +40,9 @@ void ReadyFlag::clear() {
 
 RealtimeSim::Anchor RealtimeSim::anchor(Clocks& clocks, double system_offset_s) {
   Anchor a;
+  const std::int64_t before = clocks.realtime_ns();
   const std::int64_t mono = clocks.mono_ns();
-  const std::int64_t real = clocks.realtime_ns();
+  const std::int64_t real = before + (clocks.realtime_ns() - before) / 2;  // at `mono`
   a.real_minus_mono_ns = real - mono;
   const std::int64_t true_utc = real + to_ns(system_offset_s);
   // A whole true second at least one second ahead: t = 0 is an edge of the simulated PPS.
@@ -284,15 +285,27 @@ std::int64_t RealtimeSim::now_ns() {
   return phc_.read_ns(ts_.tai_ns(now_t_ns_));
 }
 
-phc::SysOffset RealtimeSim::sys_offset(unsigned) {
-  const std::int64_t mono = clocks_.mono_ns();
-  const std::int64_t real = clocks_.realtime_ns();
-  sync_to(mono);
+phc::SysOffset RealtimeSim::sys_offset(unsigned samples) {
+  // The simulated PHC is a function of the host's mono time: bracket that reading with two
+  // system-clock readings, as PTP_SYS_OFFSET_EXTENDED brackets the PHC read, and keep the
+  // narrowest of `samples` brackets as the driver does — so neither the time between the
+  // clock_gettime calls (hundreds of ns in a sanitizer build) nor a preemption is a bias.
+  std::int64_t best_before = 0, best_mono = 0, best_width = std::numeric_limits<std::int64_t>::max();
+  for (unsigned i = 0; i < std::max(samples, 1U); ++i) {
+    const std::int64_t before = clocks_.realtime_ns();
+    const std::int64_t mono = clocks_.mono_ns();
+    const std::int64_t after = clocks_.realtime_ns();
+    if (after - before < best_width) {
+      best_width = after - before;
+      best_before = before;
+      best_mono = mono;
+    }
+  }
+  sync_to(best_mono);
   phc::SysOffset r;
-  // The PHC at the present simulated instant, paired with the host's system clock now.
-  r.phc_ns = phc_.read_ns(ts_.tai_ns(now_t_ns_));
-  r.system_ns = real;
-  r.bracket_ns = 0;
+  r.phc_ns = phc_.read_ns(ts_.tai_ns(t_of(best_mono)));
+  r.system_ns = best_before + best_width / 2;
+  r.bracket_ns = best_width;
   r.method = profile_.phc.precise_offset ? phc::OffsetMethod::precise : phc::OffsetMethod::extended;
   return r;
 }

@@ -484,7 +484,8 @@ class Doctor:
         if rc is None:
             return Result("chrony", FAIL, "chronyc not installed", "apt install chrony")
         if rc != 0:
-            return Result("chrony", FAIL, f"chronyd does not answer ({err.strip() or rc})",
+            why = (err.strip() or out.strip() or f"chronyc exit status {rc}").splitlines()[-1]
+            return Result("chrony", FAIL, f"chronyd does not answer ({why})",
                           "systemctl status chrony")
         rows = [r for r in csv.reader(io.StringIO(out)) if len(r) >= 10]
         refid = self.args.chrony_refid
@@ -495,8 +496,8 @@ class Doctor:
                           "/etc/chrony/conf.d/nanotime.conf missing (run nanotime-setup), or "
                           "chrony not restarted since (systemctl restart chrony)")
         state, reach = row[1], int(row[5], 8)
-        try:
-            offset = f", offset {float(row[7]) * 1e9:+.0f} ns"
+        try:  # no offset to show before the first sample
+            offset = f", offset {round(float(row[7]) * 1e9) + 0:+d} ns" if reach else ""
         except ValueError:
             offset = ""
         seen = f"{refid} state '{state}', reach {reach:o}{offset}"
@@ -518,18 +519,24 @@ class Doctor:
     def check_ptp4l(self):
         uds, domain = self.ptp4l_target()
         base = ["pmc", "-u", "-b", "0", "-d", str(domain), "-s", uds]
-        rc, out, err = self.env.run("pmc-port-data-set", base + ["GET PORT_DATA_SET"])
-        if rc is None:
-            return Result("ptp4l", FAIL, "pmc not installed", "apt install linuxptp")
-        port = parse_pmc(out, "PORT_DATA_SET")
+        for _ in range(3):  # pmc waits ~100 ms for an answer: a busy ptp4l can miss it
+            rc, out, err = self.env.run("pmc-port-data-set", base + ["GET PORT_DATA_SET"])
+            if rc is None:
+                return Result("ptp4l", FAIL, "pmc not installed", "apt install linuxptp")
+            port = parse_pmc(out, "PORT_DATA_SET")
+            if port:
+                break
         if rc != 0 or not port:
             return Result("ptp4l", FAIL, f"ptp4l does not answer on {uds} (domain {domain})",
                           "systemctl status 'ptp4l@*'; nanotime-setup enables "
                           "ptp4l@<interface>.service")
         state = port.get("portState", "?")
-        rc, out, err = self.env.run("pmc-grandmaster-settings-np",
-                                    base + ["GET GRANDMASTER_SETTINGS_NP"])
-        gm = parse_pmc(out, "GRANDMASTER_SETTINGS_NP") if rc == 0 else {}
+        for _ in range(3):
+            rc, out, err = self.env.run("pmc-grandmaster-settings-np",
+                                        base + ["GET GRANDMASTER_SETTINGS_NP"])
+            gm = parse_pmc(out, "GRANDMASTER_SETTINGS_NP") if rc == 0 else {}
+            if gm:
+                break
         try:
             cls = int(gm.get("clockClass", ""), 0)
         except ValueError:
@@ -548,11 +555,11 @@ class Doctor:
             results.append((WARN, "could not read GRANDMASTER_SETTINGS_NP"))
         elif cls == 248:
             lock = status_field(self.status_pair()[1] or {}, "lock_state")
-            why = ("clients do not treat it as traceable: phc-pps-sync raises it to 6 once "
-                   "locked, over ptp4l's socket (ptp4l_socket/ptp4l_domain in nanotime.toml "
-                   f"must match ptp4l.cfg's uds_address/domainNumber: {uds}, {domain})")
-            results.append((WARN if lock in ("acquiring", "converging") else FAIL,
-                            "248 = not traceable (ptp4l's start value): " + why))
+            why = ("248 = not traceable (ptp4l's start value), so clients do not trust it. "
+                   "phc-pps-sync raises it to 6 once locked, over ptp4l's socket: "
+                   "ptp4l_socket/ptp4l_domain in nanotime.toml must match ptp4l.cfg's "
+                   f"uds_address/domainNumber ({uds}, {domain})")
+            results.append((WARN if lock in ("acquiring", "converging") else FAIL, why))
         elif cls in (7, 52, 187):
             results.append((WARN, f"{cls} = holdover/degraded: see the lock check"))
         elif cls == 255:

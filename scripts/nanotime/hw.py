@@ -202,7 +202,10 @@ def detect(root, want_iface=None, want_phc=None):
     candidates = [(i, phcs_behind(i, phcs, live)) for i in ifaces]
     candidates = [(i, p) for i, p in candidates if p]
     if want_phc is not None:
-        idx = int(re.sub(r"^(/dev/)?ptp", "", str(want_phc)))
+        m = re.fullmatch(r"(?:/dev/)?(?:ptp)?(\d+)", str(want_phc))
+        if not m:
+            raise DetectError(f"--phc {want_phc}: not a PHC device (/dev/ptpN)")
+        idx = int(m.group(1))
         chosen = [p for p in phcs if p.index == idx]
         if not chosen:
             raise DetectError(f"--phc {want_phc}: no such PHC (found: "

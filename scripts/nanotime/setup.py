@@ -15,6 +15,7 @@ A second run finds nothing to change and writes nothing.
 import argparse
 import os
 import re
+import subprocess
 import sys
 
 try:
@@ -169,6 +170,12 @@ def boot_config_lines(board, args):
 
 def plan_boot(plan, tree, board, args):
     rel = next((r for r in CONFIG_TXT if os.path.isfile(tree.path(r))), None)
+    if rel == CONFIG_TXT[-1] and "/boot/firmware/config.txt" in (tree.read_text(rel) or ""):
+        # bookworm's /boot/config.txt is a stub saying "moved to /boot/firmware/config.txt":
+        # the real file is on the boot partition, which is not mounted.
+        raise SetupError(f"{Tree.display(CONFIG_TXT[0])} not found, and "
+                         f"{Tree.display(rel)} says the file moved there: is the boot "
+                         "partition mounted on /boot/firmware?")
     if rel is None:
         if board is None:  # --force on a non-Pi: no Pi boot files to edit
             plan.notes.append("not a Raspberry Pi: config.txt and cmdline.txt left alone")
@@ -610,11 +617,17 @@ def main(argv=None):
         print(f"nanotime-setup: dry run: {len(plan.changes)} change(s) shown above, nothing "
               "was changed")
         return EXIT_OK
+    notes_before = list(plan.notes)
     try:
         plan.apply()
     except OSError as e:
         print(f"nanotime-setup: error: {e}; every change was undone", file=sys.stderr)
         return EXIT_ERROR
+    if os.path.realpath(args.root) == "/" and os.path.isdir("/run/systemd/system"):
+        # The ptp4l@ drop-in and the new links must be seen by the running systemd.
+        r = subprocess.run(["systemctl", "daemon-reload"], capture_output=True, text=True)
+        if r.returncode != 0:
+            plan.notes.append(f"systemctl daemon-reload failed: {r.stderr.strip()}")
     backups = dict(plan.backups)
     for c in plan.changes:
         if hasattr(c, "target"):
@@ -625,6 +638,8 @@ def main(argv=None):
         else:
             backup = backups.get(c.display, c.path)
             print(f"changed  {c.display} (backup: {c.display}{backup[len(c.path):]})")
+    for note in plan.notes[len(notes_before):]:
+        print(f"note: {note}")
     print("Next:")
     for i, step in enumerate(next_steps(board, det, args), 1):
         print(f"  {i}. {step}")

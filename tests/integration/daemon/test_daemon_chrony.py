@@ -55,7 +55,7 @@ def main():
                       f"still {t['system_time_s'] * 1e6:.4f} us (want 123 +- 1 us)")
             samples = c.refclock_samples("PHC0")
             worst = max(abs(s["raw_offset_s"] - PROFILE_OFFSET_S) for s in samples[-10:])
-            check(worst < 0.2e-6, f"last raw PHC0 samples within 200 ns of 123 us (worst "
+            check(worst < 0.5e-6, f"last raw PHC0 samples within 500 ns of 123 us (worst "
                                   f"{worst * 1e9:.1f} ns)")
 
             # chronyd restart: SIGKILL leaves the socket file; the new chronyd binds a new one.
@@ -68,6 +68,23 @@ def main():
             d.signal(signal.SIGHUP)
             d.wait_for(lambda: "configuration reloaded" in d.log_text(), 10, "reload logged")
             check(d.running() and d.lock_state() == "tracking", "SIGHUP: reloaded, still tracking")
+
+            # A key that needs a restart is named, and the daemon goes on with the old value.
+            d.write_config({"status_listen": f"unix:{d.status_path}", "leap_seconds_file": "",
+                            "temperature_file": "", "chrony_socket": sock, "ptp4l_socket": "",
+                            "servo": "pi"})
+            d.signal(signal.SIGHUP)
+            d.wait_for(lambda: "need a restart" in d.log_text(), 10, "restart-needing keys logged")
+            line = [l for l in d.log_text().splitlines() if "need a restart" in l][-1]
+            check(line.rstrip().endswith("servo"), f"SIGHUP names `servo` as needing a restart: {line}")
+            # A broken file on SIGHUP: reported, the running configuration kept.
+            with open(d.conf_path, "a") as f:
+                f.write("servo_typo = 1\n")
+            d.signal(signal.SIGHUP)
+            d.wait_for(lambda: "reload failed" in d.log_text(), 10, "failed reload logged")
+            check("servo_typo" in d.log_text(), "the bad key is named")
+            check(d.running(), "still running after a bad reload")
+            wait_selected_with_offset(c, "after the reloads")
 
             rc = d.terminate()
             check(rc == 0, f"SIGTERM: exit status 0 (got {rc})")

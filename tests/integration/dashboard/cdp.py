@@ -139,9 +139,11 @@ class Page:
         self.next_id = 1
         self.exceptions = []   # uncaught JavaScript errors (Runtime.exceptionThrown)
         self.console = []      # console.* calls: (type, text)
+        self.requests = []     # URLs the page requested (Network.requestWillBeSent)
         self.events = []       # other events, method names only (for debugging)
         self.call("Runtime.enable")
         self.call("Page.enable")
+        self.call("Network.enable")
 
     def close(self):
         self.ws.close()
@@ -152,6 +154,8 @@ class Page:
         if method == "Runtime.exceptionThrown":
             d = p.get("exceptionDetails", {})
             self.exceptions.append(d.get("exception", {}).get("description") or d.get("text"))
+        elif method == "Network.requestWillBeSent":
+            self.requests.append(p.get("request", {}).get("url", ""))
         elif method == "Runtime.consoleAPICalled":
             self.console.append((p.get("type"), " ".join(str(a.get("value", a.get("description")))
                                                          for a in p.get("args", []))))

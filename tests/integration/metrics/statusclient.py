@@ -44,13 +44,16 @@ class HttpPhcPpsSync(PhcPpsSync):
     """PhcPpsSync whose status endpoint is TCP. settings["status_listen"] = None leaves the key
     out of the configuration (the daemon's default, 127.0.0.1:8473)."""
 
-    def __init__(self, profile, settings, **kw):
+    def __init__(self, profile, settings, client_ns=None, **kw):
+        """client_ns: the network namespace our HTTP clients connect from (the daemon's, when
+        it runs in one: its loopback is not ours)."""
         s = {"status_listen": "127.0.0.1:0"}
         s.update(settings)
         if os.path.sep not in profile:
             profile = profile_path(profile)
         super().__init__(profile, s, **kw)
         self.host, self.port = None, None
+        self.client_ns = client_ns
 
     def write_config(self, settings):
         super().write_config({k: v for k, v in settings.items() if v is not None})
@@ -71,7 +74,7 @@ class HttpPhcPpsSync(PhcPpsSync):
     def get(self, path, timeout_s=5.0):
         """(HTTP status, headers dict with lower-case names, body bytes)."""
         try:
-            c = http.client.HTTPConnection(self.host, self.port, timeout=timeout_s)
+            c = NsHTTPConnection(self.client_ns, self.host, self.port, timeout=timeout_s)
             c.request("GET", path)
             r = c.getresponse()
             body = r.read()
@@ -99,6 +102,21 @@ class HttpPhcPpsSync(PhcPpsSync):
             if all(s["labels"].get(k) == v for k, v in labels.items()):
                 return s["value"]
         return None
+
+
+class NsHTTPConnection(http.client.HTTPConnection):
+    """HTTPConnection from inside network namespace `ns` (None: ours)."""
+
+    def __init__(self, ns, host, port, timeout):
+        super().__init__(host, port, timeout=timeout)
+        self.ns = ns
+
+    def connect(self):
+        if self.ns is None:
+            return super().connect()
+        self.sock = netns_socket(self.ns)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect((self.host, self.port))
 
 
 class Metrics:

@@ -1,7 +1,7 @@
 """Shared by the nanotime-setup tests: fixture roots in temp dirs, tree snapshots, running the tool.
 
 A test root is a copy of tests/fixtures/setup/<name> plus what `apt install nanotime` puts
-there (the units from systemd/). The shipped configs come from a --share-dir laid out like the
+there (the units from systemd/, the conffile etc/nanotime.toml as /etc/nanotime/nanotime.toml). The shipped configs come from a --share-dir laid out like the
 package (/usr/share/nanotime/{chrony,ptp4l,systemd}), built from the source tree.
 """
 
@@ -36,6 +36,11 @@ class Workspace:
             os.makedirs(units, exist_ok=True)
             for u in ("phc-pps-sync.service", "gps-sock-bridge.service"):
                 shutil.copy(os.path.join(SOURCE, "systemd", u), units)
+            # The package's conffile /etc/nanotime/nanotime.toml (etc/nanotime.toml).
+            conffile = os.path.join(SOURCE, "etc", "nanotime.toml")
+            if os.path.exists(conffile):
+                os.makedirs(os.path.join(self.root, "etc", "nanotime"), exist_ok=True)
+                shutil.copy(conffile, os.path.join(self.root, "etc", "nanotime"))
         self.share = os.path.join(self.dir, "share")
         os.makedirs(os.path.join(self.share, "chrony"))
         shutil.copy(os.path.join(SOURCE, "chrony-confs", "nanotime.conf"),
@@ -71,7 +76,7 @@ class Workspace:
         argv += [str(a) for a in args]
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
         r = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env)
-        print(f"$ nanotime-setup {' '.join(argv[4:])}  -> {r.returncode}")
+        print(f"$ nanotime-setup {' '.join(argv[5:])}  -> {r.returncode}")
         if r.returncode != expect:
             raise AssertionError(f"exit {r.returncode}, expected {expect}\n--- stdout\n"
                                  f"{r.stdout}--- stderr\n{r.stderr}")

@@ -1,0 +1,96 @@
+"""scripts/demo end to end (real chronyd, gpsd, ptp4l; phc-pps-sync --simulate --realtime with
+the demo's cm4-f9t profile, true time = system clock + 123 us). Checks that its output shows,
+to the eye, what issue 5 asks for:
+  1. it finishes with status 0 in under 3 minutes;
+  2. server: `chronyc sources` has PHC0 selected (#*), `chronyc tracking` says PHC0, stratum 1,
+     system clock 123 us slow (+-1 us); phc-pps-sync's /status says tracking and clockClass 6;
+  3. PTP client (other namespace): grandmasterIdentity = the grandmaster's clockIdentity,
+     gm.ClockClass 6, currentUtcOffset 37, ptpTimescale 1, timeSource 0x20, and its offset
+     (minus the demo's 37 s artifact) within 1 ms;
+  4. NTP client (other namespace): server ^* at stratum 1, ntpdata stratum 1 and reference ID
+     PHC0, its own clock 123 us slow (+-40 us: software timestamps on a shared machine), and
+     the one-shot `chronyd -Q` says the same;
+  5. nothing is left afterwards: no process of its session, no namespace, no work directory.
+"""
+
+import re
+
+from demorun import DemoRun, check
+
+PROFILE_OFFSET_S = 0.000123
+
+
+def section(text, title):
+    """The text printed under the first "== <title>..." header, up to the next header."""
+    start = text.find(f"== {title}")
+    if start < 0:
+        raise AssertionError(f"FAILED: no section '{title}' in the demo's output")
+    end = text.find("\n== ", start + 1)
+    return text[start:end if end >= 0 else len(text)]
+
+
+def number(pattern, text, what):
+    m = re.search(pattern, text, re.M)
+    check(m is not None, f"{what} is shown")
+    return m.group(1)
+
+
+def main():
+    with DemoRun() as demo:
+        rc = demo.wait(240)
+        out = demo.output()
+        elapsed = demo.elapsed_s()
+        print(out, flush=True)
+        check(rc == 0, f"the demo exits 0 (got {rc})")
+        check(elapsed < 180, f"the demo takes under 3 minutes ({elapsed:.0f} s)")
+
+        srv = section(out, "server: chronyc sources")
+        check(re.search(r"^#\* PHC0\s", srv, re.M), "server: chronyc sources shows PHC0 selected (#*)")
+        trk = section(out, "server: chronyc tracking")
+        check(re.search(r"^Reference ID\s*: 50484330 \(PHC0\)", trk, re.M), "server: tracking PHC0")
+        check(re.search(r"^Stratum\s*: 1$", trk, re.M), "server: stratum 1")
+        slow = float(number(r"^System time\s*: ([0-9.]+) seconds slow of NTP time", trk,
+                            "server: 'System time ... slow of NTP time'"))
+        check(abs(slow - PROFILE_OFFSET_S) <= 1e-6,
+              f"server: system clock {slow * 1e6:.3f} us slow = the profile's 123 us (+-1 us)")
+
+        st = section(out, "server: phc-pps-sync's status endpoint")
+        check(re.search(r"nanotime_lock_state\s+tracking$", st, re.M), "/status: lock state tracking")
+        check(re.search(r"nanotime_clock_class\s+6$", st, re.M), "/status: clockClass 6")
+
+        ptp = section(out, "PTP client")
+        gm_id = number(r"clockIdentity \(([0-9a-f.]+)\)", ptp, "the grandmaster's clockIdentity")
+        check(re.search(rf"grandmasterIdentity\s+{re.escape(gm_id)}$", ptp, re.M),
+              f"PTP client: grandmasterIdentity {gm_id} = the grandmaster's clockIdentity")
+        check(re.search(r"gm\.ClockClass\s+6$", ptp, re.M), "PTP client: gm.ClockClass 6")
+        check(re.search(r"currentUtcOffset\s+37$", ptp, re.M), "PTP client: currentUtcOffset 37")
+        check(re.search(r"ptpTimescale\s+1$", ptp, re.M), "PTP client: ptpTimescale 1")
+        check(re.search(r"timeSource\s+0x20$", ptp, re.M), "PTP client: timeSource 0x20 (GNSS)")
+        check(re.search(r"offsetFromMaster\s+\S+$", ptp, re.M), "PTP client: CURRENT_DATA_SET shown")
+        offsets = [float(x) for x in re.findall(r"client - grandmaster\s+([-+0-9]+) ns", ptp)]
+        check(len(offsets) >= 3, f"PTP client: its offsets from the master shown ({len(offsets)})")
+        check(all(abs(x) < 1e6 for x in offsets),
+              f"PTP client: offset from the master within 1 ms: {offsets} ns")
+
+        ntp = section(out, "NTP client: chronyc sources")
+        check(re.search(r"^\^\* 192\.0\.2\.1\s+1\s", ntp, re.M),
+              "NTP client: the server is selected (^*) and answers at stratum 1")
+        check(re.search(r"^Stratum\s*: 1$", ntp, re.M), "NTP client: ntpdata stratum 1")
+        check(re.search(r"^Reference ID\s*: 50484330 \(PHC0\)", ntp, re.M),
+              "NTP client: ntpdata reference ID PHC0")
+        cslow = float(number(r"^System time\s*: ([0-9.]+) seconds slow of NTP time", ntp,
+                             "NTP client: its offset"))
+        check(abs(cslow - PROFILE_OFFSET_S) <= 40e-6,
+              f"NTP client: its clock {cslow * 1e6:.1f} us slow of the server (123 +- 40 us)")
+        q = section(out, "NTP client: one-shot query")
+        wrong = float(number(r"System clock wrong by (-?[0-9.]+) seconds", q, "chronyd -Q's offset"))
+        check(abs(wrong - PROFILE_OFFSET_S) <= 40e-6,
+              f"chronyd -Q: system clock wrong by {wrong * 1e6:.0f} us (123 +- 40 us)")
+
+        left = demo.leftovers()
+        check(not left, f"nothing left after the demo: {left}")
+    print("PASS", flush=True)
+
+
+if __name__ == "__main__":
+    main()

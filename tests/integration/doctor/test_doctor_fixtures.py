@@ -1,0 +1,225 @@
+"""nanotime-doctor verdicts on fixtures (tests/fixtures/doctor; see its README.md for where each
+file comes from -- the command outputs are recorded from real chronyd 4.3 / ptp4l 3.1.1 /
+gpsd 3.22).
+
+Proves, for each scenario, the exact verdict of EVERY check and the exit status:
+  healthy            all 10 OK, exit 0 (text and --json)
+  no-pulses          pulses FAIL (counter did not move in 5 s), lock WARN (holdover), exit 2
+  no-fix             gpsd FAIL (TPV mode 1), exit 2
+  phc-not-selected   chrony FAIL (PHC0 '?', reach 0, PPS selected), exit 2
+  ptp4l-248          ptp4l FAIL (MASTER announcing clockClass 248 while phc-pps-sync tracks), exit 2
+  leap-expired       leap FAIL (#@ = 2016-07-08), exit 2
+  leap-soon          healthy files, "now" 10 days before the expiry: leap WARN, exit 1
+  stopped            nothing running (outputs of the real chronyc/pmc against absent daemons,
+                     pin function unset, no status endpoint, no gpsd): exit 2, each check FAIL
+                     with the right reason
+and: the status endpoint read over real HTTP (two documents, the pulses counted between
+them), --check selecting checks, a usage error exiting 64 (not 2, which means "failures").
+"""
+
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import threading
+
+import sys
+
+from doctorhelpers import FIXTURES, NOW, SOURCE, Scenario, check, run_doctor, verdicts
+
+sys.path.insert(0, os.path.join(SOURCE, "scripts"))
+from nanotime import doctor as doctor_tool  # noqa: E402
+
+CHECKS = ("config", "phc", "link", "pulses", "lock", "gpsd", "leap", "chrony", "ptp4l", "daemons")
+LEAP_EXPIRY = 3991593600 - 2208988800  # healthy leap-seconds.list "#@": 2026-06-28 00:00 UTC
+
+
+def expect(**overrides):
+    v = {c: "OK" for c in CHECKS}
+    v.update(overrides)
+    return v
+
+
+SCENARIOS = [
+    ("healthy", {}, expect(), 0, {}),
+    ("no-pulses", {}, expect(pulses="FAIL", lock="WARN"), 2,
+     {"pulses": "no PPS edge captured by the PHC in 5.0 s", "lock": "holdover, clockClass 7, error bound 130 ns"}),
+    ("no-fix", {}, expect(gpsd="FAIL"), 2, {"gpsd": "no fix (TPV mode 1)"}),
+    ("phc-not-selected", {}, expect(chrony="FAIL"), 2,
+     {"chrony": "PHC0 not selected: PHC0 state '?', reach 0 (selected: PPS)"}),
+    ("ptp4l-248", {}, expect(ptp4l="FAIL"), 2,
+     {"ptp4l": "port MASTER, announcing clockClass 248"}),
+    ("leap-expired", {}, expect(leap="FAIL"), 2,
+     {"leap": "/usr/share/zoneinfo/leap-seconds.list expired on 2016-07-08"}),
+    ("healthy", {"now": LEAP_EXPIRY - 10 * 86400}, expect(leap="WARN"), 1,
+     {"leap": "/usr/share/zoneinfo/leap-seconds.list expires on 2026-06-28 (10 days)"}),
+]
+
+
+def scenarios():
+    for name, kw, want, code, messages in SCENARIOS:
+        label = name if not kw else f"{name} (now {kw['now']})"
+        with Scenario(name) as s:
+            r = s.doctor("--json", **kw)
+            got, doc = verdicts(r)
+            check(got == want, f"{label}: verdicts {got}")
+            check(r.returncode == code, f"{label}: exit {code}")
+            msgs = {c["check"]: c for c in doc["checks"]}
+            for c, text in messages.items():
+                check(msgs[c]["message"] == text and msgs[c]["hint"],
+                      f"{label}: {c} says {text!r} and what to do ({msgs[c]['hint'][:60]}...)")
+
+
+def healthy_text():
+    with Scenario("healthy") as s:
+        r = s.doctor()
+        lines = r.stdout.splitlines()
+        check(r.returncode == 0 and len(lines) == 11, "healthy text: 10 lines + summary, exit 0")
+        expected = [
+            "OK   config   /etc/nanotime/nanotime.toml valid (interface eth0)",
+            "OK   phc      /dev/ptp0 (bcm_phy_ptp) behind eth0; pin SYNC_OUT = EXTTS channel 0",
+            "OK   link     eth0 carrier up",
+            "OK   pulses   1.00 pulses/s (5 in 5.0 s), 0 lost",
+            "OK   lock     tracking, clockClass 6, error bound 25 ns",
+            "OK   gpsd     3D fix, 4 PPS (with qErr), 4 TOFF",
+            "OK   leap     leap-seconds.list valid until 2026-06-28 (146 days)",
+            "OK   chrony   PHC0 selected, reach 377, offset +0 ns",
+            "OK   ptp4l    port MASTER, announcing clockClass 6",
+            "OK   daemons  phc-pps-sync active, gps-sock-bridge active",
+            "nanotime-doctor: 10 OK, 0 WARN, 0 FAIL",
+        ]
+        for want, got in zip(expected, lines):
+            check(got == want, f"text: {want}")
+        r = s.doctor("--check", "chrony", "--check", "ptp4l", "--chrony-socket", "/x/c.sock",
+                     "--ptp4l-socket", "/x/p", "--ptp4l-domain", "24", "--json")
+        got, _ = verdicts(r)
+        check(list(got) == ["chrony", "ptp4l"], "--check runs only the checks asked for")
+        # The commands behind the checks, with the documented arguments (in-process).
+        args = doctor_tool.parse_args(["--root", s.root, "--fixtures", s.dir, "--check", "chrony",
+                                       "--check", "ptp4l", "--chrony-socket", "/x/c.sock",
+                                       "--ptp4l-socket", "/x/p", "--ptp4l-domain", "24"])
+        env = doctor_tool.FixtureEnv(args.root, args.fixtures, NOW)
+        doctor_tool.Doctor(args, env).run(args.check)
+        check(env.commands == [
+            ("chronyc-sources", ["chronyc", "-c", "-n", "-h", "/x/c.sock", "sources"]),
+            ("pmc-port-data-set", ["pmc", "-u", "-b", "0", "-d", "24", "-s", "/x/p",
+                                   "GET PORT_DATA_SET"]),
+            ("pmc-grandmaster-settings-np", ["pmc", "-u", "-b", "0", "-d", "24", "-s", "/x/p",
+                                             "GET GRANDMASTER_SETTINGS_NP"])],
+            f"commands run: {env.commands}")
+
+
+def stopped():
+    """Nothing running yet: real outputs of chronyc and pmc against absent daemons."""
+    with Scenario("healthy") as s:
+        for f in ("status.1.json", "status.2.json", "gpsd.jsonl"):
+            os.unlink(os.path.join(s.dir, f))
+        shutil.rmtree(os.path.join(s.dir, "commands"))
+        os.makedirs(os.path.join(s.dir, "commands"))
+        pin = os.path.join(s.root, "sys/class/ptp/ptp0/pins/SYNC_OUT")
+        with open(pin, "w") as f:
+            f.write("0 0\n")
+        real = {
+            "chronyc-sources": ["chronyc", "-c", "-n", "-h", os.path.join(s.dir, "absent.sock"),
+                                "sources"],
+            "pmc-port-data-set": ["pmc", "-u", "-b", "0", "-d", "0", "-s",
+                                  os.path.join(s.dir, "absent-ptp4l"), "GET PORT_DATA_SET"],
+        }
+        for key, argv in real.items():
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+            for ext, data in ((".out", r.stdout), (".err", r.stderr), (".rc", str(r.returncode))):
+                with open(os.path.join(s.dir, "commands", key + ext), "w") as f:
+                    f.write(data)
+        for key, out in (("pidof-phc-pps-sync", ""), ("pidof-gps-sock-bridge", "")):
+            for ext, data in ((".out", out), (".rc", "1")):
+                with open(os.path.join(s.dir, "commands", key + ext), "w") as f:
+                    f.write(data)
+        r = s.doctor("--json")
+        got, doc = verdicts(r)
+        want = expect(phc="FAIL", pulses="FAIL", lock="FAIL", gpsd="FAIL", chrony="FAIL",
+                      ptp4l="FAIL", daemons="FAIL")
+        check(got == want and r.returncode == 2, f"stopped: verdicts {got}, exit 2")
+        msgs = {c["check"]: c["message"] for c in doc["checks"]}
+        for c, part in (("phc", "pin function not set (SYNC_OUT = none)"),
+                        ("pulses", "cannot read phc-pps-sync's status"),
+                        ("gpsd", "gpsd not reachable at 127.0.0.1:2947"),
+                        ("chrony", "chronyd does not answer"),
+                        ("ptp4l", "ptp4l does not answer on /var/run/ptp4l (domain 0)"),
+                        ("daemons", "phc-pps-sync not running, gps-sock-bridge not running")):
+            check(part in msgs[c], f"stopped: {c}: {msgs[c]}")
+
+
+class StatusServer:
+    """Serves status.1.json, status.2.json, ... of a fixture dir on GET /status over HTTP."""
+
+    def __init__(self, docs):
+        self.docs, self.requests = docs, []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.requests.append(self.path)
+                body = json.dumps(outer.docs[min(len(outer.requests), len(outer.docs)) - 1]).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/status?history=0"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def status_over_http():
+    for name, want in (("healthy", {"pulses": "OK", "lock": "OK"}),
+                       ("no-pulses", {"pulses": "FAIL", "lock": "WARN"})):
+        docs = []
+        for n in (1, 2):
+            path = os.path.join(FIXTURES, name, f"status.{n}.json")
+            with open(path) as f:
+                docs.append(json.load(f))
+        server = StatusServer(docs)
+        try:
+            with Scenario("healthy") as s:
+                r = s.doctor("--check", "pulses", "--check", "lock", "--status", server.url,
+                             "--window", "0.3", "--json", fixtures=False)
+                got, _ = verdicts(r)
+                check(got == want, f"HTTP status endpoint, {name}: {got}")
+                check(server.requests == ["/status?history=0"] * 2,
+                      f"two GETs of /status?history=0: {server.requests}")
+        finally:
+            server.close()
+    with Scenario("healthy") as s:  # nothing listening on that port
+        r = s.doctor("--check", "pulses", "--status", "http://127.0.0.1:9/status", "--json",
+                     fixtures=False)
+        got, doc = verdicts(r)
+        check(got == {"pulses": "FAIL"} and "Connection refused" in doc["checks"][0]["message"],
+              f"endpoint down: pulses FAIL ({doc['checks'][0]['message']})")
+
+
+def usage():
+    r = run_doctor("--check", "nonsense")
+    check(r.returncode == 64 and "invalid choice" in r.stderr, "usage error: exit 64")
+
+
+def main():
+    scenarios()
+    healthy_text()
+    stopped()
+    status_over_http()
+    usage()
+    print(f"PASS: nanotime-doctor verdicts on {len(SCENARIOS) + 1} fixture scenarios, HTTP status, usage")
+
+
+if __name__ == "__main__":
+    main()
