@@ -196,9 +196,13 @@ class Plan:
             backup = c.path + BACKUP_SUFFIX
             if os.path.lexists(backup):
                 backup = f"{c.path}.{MARK}.{stamp}.bak"
-            shutil.copy2(c.path, backup)
-            self.backups.append((c.display, backup))
+            shutil.copyfile(c.path, backup)
             undo.append(lambda: os.unlink(backup))
+            try:
+                shutil.copystat(c.path, backup)
+            except OSError:
+                pass  # FAT (/boot/firmware) may refuse modes/times: the contents are what count
+            self.backups.append((c.display, backup))
             mode = os.stat(c.path).st_mode & 0o7777
         else:
             mode = c.mode

@@ -11,7 +11,15 @@ to the eye, what issue 5 asks for:
      PHC0, its own clock 123 us slow (+-40 us: software timestamps on a shared machine), and
      the one-shot `chronyd -Q` says the same;
   5. nothing is left afterwards: no process of its session, no namespace, no work directory.
+With DEMO_TEST_FAULTS=1 it runs `scripts/demo --faults` and checks, besides 1-5:
+  6. the antenna cut (profile: no PPS at t = 75..100 s): the PTP client sees clockClass 7, then
+     52 (bound past holdover_limit_ns), then 6 again; in that order;
+  7. the grandmaster ptp4l killed and restarted: back at clockClass 6 within 10 s;
+  8. phc-pps-sync stopped with SIGTERM: exit status 0, the grandmaster left announcing
+     clockClass 248 with timeTraceable and frequencyTraceable 0, and the client sees 248.
 """
+
+import os
 
 import re
 
@@ -35,8 +43,29 @@ def number(pattern, text, what):
     return m.group(1)
 
 
+def check_faults(out):
+    f1 = section(out, "fault 1: the antenna is cut")
+    seen = [int(c) for c in re.findall(r"PTP client: gm\.ClockClass (\d+)", f1)]
+    check(seen == [7, 52, 6], f"antenna cut: the PTP client sees clockClass 7, 52, 6 ({seen})")
+    check(re.search(r"ClockClass 7 .*\| phc-pps-sync: holdover$", f1, re.M),
+          "phc-pps-sync is in holdover while the client sees 7")
+    check(re.search(r"ClockClass 6 .*\| phc-pps-sync: tracking$", f1, re.M),
+          "phc-pps-sync tracks again when the client sees 6")
+    f2 = section(out, "fault 2: the grandmaster ptp4l is killed")
+    dt = int(number(r"corrected to clockClass 6 after (\d+) s", f2, "the restart correction time"))
+    check(dt <= 10, f"restarted grandmaster corrected within 10 s ({dt} s)")
+    check("the PTP client sees clockClass 6 again" in f2, "the client sees 6 after the restart")
+    f3 = section(out, "the end: phc-pps-sync stops")
+    check(re.search(r"phc-pps-sync exit status: 0$", f3, re.M), "SIGTERM: phc-pps-sync exits 0")
+    for field, want in (("clockClass", "248"), ("timeTraceable", "0"), ("frequencyTraceable", "0")):
+        check(re.search(rf"^\s+{field}\s+{want}$", f3, re.M),
+              f"after SIGTERM the grandmaster announces {field} {want}")
+    check(re.search(r"PTP client: gm\.ClockClass 248 ", f3), "the PTP client sees clockClass 248")
+
+
 def main():
-    with DemoRun() as demo:
+    faults = os.environ.get("DEMO_TEST_FAULTS") == "1"
+    with DemoRun(["--faults"] if faults else []) as demo:
         rc = demo.wait(240)
         out = demo.output()
         elapsed = demo.elapsed_s()
@@ -87,6 +116,8 @@ def main():
         check(abs(wrong - PROFILE_OFFSET_S) <= 40e-6,
               f"chronyd -Q: system clock wrong by {wrong * 1e6:.0f} us (123 +- 40 us)")
 
+        if faults:
+            check_faults(out)
         left = demo.leftovers()
         check(not left, f"nothing left after the demo: {left}")
     print("PASS", flush=True)

@@ -100,7 +100,7 @@ def main():
               f"frequency adjustment {freq_ppb:.1f} ppb cancels the PHC's +{PROFILE_FREQ_PPB} ppb")
 
         m1, t1 = m, time.monotonic()
-        time.sleep(3)
+        time.sleep(5)
         m2, t2 = s.scrape(), time.monotonic()
         rate = (seen(m2) - seen(m1)) / (t2 - t1)
         check(0.6 < rate < 1.4, f"pulses seen grow at {rate:.2f}/s (1 PPS)")
