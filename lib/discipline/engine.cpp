@@ -65,6 +65,7 @@ class EngineImpl final : public Engine {
     s.pulses_stale = c.stale + carrier_stale_;
     s.pulses_unlabelled = c.unlabelled;
     s.label_disagreements = c.disagreements;
+    s.late_label_disagreements = c.disagreed_after_use;
     s.pulses_ambiguous = c.unlabelled + c.conflicting + c.disagreements + c.inconsistent;
     s.falling_edges = c.falling;
     servo::NoiseModel n = servo_->noise();
@@ -171,6 +172,7 @@ class EngineImpl final : public Engine {
     }
 
     servo::ServoOutput r = servo_->sample(in);
+    note_followed_jumps(now);
     status_.last_offset_ns = in.offset();
     PulseMeasurement m;
     m.tai_s = p.tai_s;
@@ -264,11 +266,28 @@ class EngineImpl final : public Engine {
     double temp_sd = temp_.usable_coefficient_sd() * hold_temp_integral_;
     double bound = config_.bound_sigmas *
                    std::sqrt(sd * sd + config_.reference_sd_ns * config_.reference_sd_ns +
-                             temp_sd * temp_sd);
+                             temp_sd * temp_sd) +
+                   reference_jump_ns(t);
     if (servo_->consecutive_rejections() >= 2) {
       bound = std::max(bound, config_.bound_sigmas * std::fabs(servo_->last_rejected_innovation_ns()));
     }
     return bound;
+  }
+
+  // The reference jumped and we followed: before or after, it was that far off; nobody can
+  // tell which. Kept in the bound, fading over a day (a receiver settles).
+  double reference_jump_ns(std::int64_t t) const {
+    if (!jump_seen_mono_) return 0;
+    double age_s = static_cast<double>(t - *jump_seen_mono_) * 1e-9;
+    return std::fabs(jump_ns_) * std::exp(-std::max(age_s, 0.0) / 86400.0);
+  }
+
+  void note_followed_jumps(std::int64_t now) {
+    if (servo_->followed_jumps() == jumps_noted_) return;
+    jumps_noted_ = servo_->followed_jumps();
+    double kept = reference_jump_ns(now);
+    jump_ns_ = std::max(kept, std::fabs(servo_->last_followed_jump_ns()));
+    jump_seen_mono_ = now;
   }
 
   void periodic(std::int64_t now, bool tick, Output& out) {
@@ -386,6 +405,9 @@ class EngineImpl final : public Engine {
   double hold_temp_integral_ = 0;   // ∫|T − T_ref| dt since the last pulse (°C·s)
   std::optional<double> temp_ref_c_;
   std::uint16_t log_variance_ = 0xffff;
+  std::uint64_t jumps_noted_ = 0;
+  double jump_ns_ = 0;
+  std::optional<std::int64_t> jump_seen_mono_;
   std::int64_t gcd_acc_ = 0;
   int gcd_count_ = 0;
   std::int64_t granularity_ns_ = 1;

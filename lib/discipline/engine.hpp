@@ -56,6 +56,7 @@ struct EngineStatus {
   // ---- added by the engine ----
   std::uint64_t pulses_unlabelled = 0;    // part of pulses_ambiguous: no usable time message
   std::uint64_t label_disagreements = 0;  // part of pulses_ambiguous: ToD ≠ PHC label
+  std::uint64_t late_label_disagreements = 0;  // ToD ≠ PHC label for a pulse already used
   std::uint64_t falling_edges = 0;        // both_edges: discarded
   double phase_ns = 0;                    // servo's estimate of PHC − TAI now
   double oscillator_ppb = 0;              // estimated free-running frequency error

@@ -32,7 +32,6 @@ void PulseLabeler::reset() {
 
 void PulseLabeler::set_aligned(bool aligned) {
   aligned_ = aligned;
-  recent_named_.assign(1, true);  // expect reports until they prove absent
   last_labelled_.reset();
   released_any_ = false;
   disagree_since_mono_.reset();
@@ -132,15 +131,22 @@ std::vector<LabeledPulse> PulseLabeler::on_time_report(const TimeReport& tr) {
   for (auto& p : pending_) {
     if (tod_names(tr, p.edge_mono_ns) || confirms(tr, p)) attach(p, tr);
   }
-  // A report for a pulse already released without one: reports are flowing again (so wait
-  // for them), and it is checked after the fact.
-  for (const auto& r : released_) {
-    if (!tod_names(tr, r.edge_mono_ns)) continue;
-    recent_named_.assign(1, true);
+  // Aligned pulses are released before their report comes: check them after the fact. A
+  // disagreement makes the labeller suspicious: the following pulses wait for their reports.
+  for (auto it = released_.begin(); it != released_.end();) {
     auto tai = tai_of_report_(tr);
-    if (tai && *tai != r.tai_s) {
-      ++counters_.disagreements;
+    std::int64_t after = tr.arrival_mono_ns - it->edge_mono_ns;
+    bool names_it = tai && *tai == it->tai_s && after >= -ns_of(0.3 * config_.nominal_period_s) &&
+                    after <= ns_of(1.5 * config_.nominal_period_s);
+    if (names_it) {
+      disagree_since_mono_.reset();
+      it = released_.erase(it);
+    } else if (tai && tod_names(tr, it->edge_mono_ns)) {
+      ++counters_.disagreed_after_use;
       if (!disagree_since_mono_) disagree_since_mono_ = tr.arrival_mono_ns;
+      it = released_.erase(it);
+    } else {
+      ++it;
     }
   }
   reports_.push_back(tr);
@@ -198,12 +204,6 @@ std::vector<LabeledPulse> PulseLabeler::release_due(std::int64_t now_mono_ns) {
       pending_.pop_front();
       continue;
     }
-    const bool reports_flowing =
-        std::find(recent_named_.begin(), recent_named_.end(), true) != recent_named_.end();
-    if (p.tod_tai_s || window_closed || !reports_flowing) {
-      recent_named_.push_back(p.tod_tai_s.has_value());
-      if (recent_named_.size() > 4) recent_named_.pop_front();
-    }
     if (p.conflict || (p.tod_tai_s && *p.tod_tai_s != tai)) {
       ++counters_.disagreements;
       if (!disagree_since_mono_) disagree_since_mono_ = now_mono_ns;
@@ -211,12 +211,15 @@ std::vector<LabeledPulse> PulseLabeler::release_due(std::int64_t now_mono_ns) {
       pending_.pop_front();
       continue;
     }
-    if (!p.tod_tai_s && !window_closed && reports_flowing) break;  // its report may still come
+    // Normally the PHC label is used at once (the servo wants the pulse early); after a
+    // disagreement, each pulse waits for its report until its window closes.
+    const bool suspicious = disagree_since_mono_.has_value();
+    if (!p.tod_tai_s && !window_closed && suspicious) break;
     if (p.tod_tai_s) disagree_since_mono_.reset();
     out.push_back({p.phc_ns, p.edge_mono_ns, tai, p.tod_tai_s.has_value()});
     if (!p.tod_tai_s) {
       released_.push_back({p.edge_mono_ns, tai});
-      if (released_.size() > 2) released_.pop_front();
+      if (released_.size() > 3) released_.pop_front();
     }
     pending_.pop_front();
   }

@@ -11,12 +11,12 @@
 //  3. Before the PHC is aligned to TAI, pulses are labelled only by TimeReports, and released
 //     in pairs whose PHC − label offsets agree (to 1 ms + 0.1 %): one wrong message is not
 //     enough to step the clock a second off.
-//  4. Once aligned, the PHC labels each pulse itself (round(phc/1 s)); a TimeReport that names
-//     the edge must agree, else the pulse is dropped. A pulse waits for its TimeReport until
-//     the window for it has closed; with none, the PHC label stands. While reports do not name
-//     edges at all (gpsd down, or reports so late that they are ambiguous), pulses are released
-//     at once: waiting would only delay the servo. Disagreements with no
-//     agreement in between for relabel_after_s ask the engine to re-acquire.
+//  4. Once aligned, the PHC labels each pulse itself (round(phc/1 s)) and the pulse is used at
+//     once (the servo wants it early: a command applied late in the period destabilises it).
+//     Its report, when it comes, must name the same second; a disagreement makes the labeller
+//     suspicious: from then on each pulse waits for its own report (until its window closes)
+//     and is dropped if the report disagrees, until a report agrees again. Disagreements with
+//     no agreement in between for relabel_after_s ask the engine to re-acquire.
 //  Stale duplicates (same or older PHC time, or while the carrier is down) are dropped; with
 //  both_edges the falling edge (pulse_width_s after the rising one) is discarded.
 
@@ -57,6 +57,7 @@ struct LabelerCounters {
   std::uint64_t conflicting = 0;    // two TimeReports, different names
   std::uint64_t disagreements = 0;  // aligned: TimeReport ≠ PHC label (pulse dropped)
   std::uint64_t inconsistent = 0;   // before alignment: offset disagrees with the previous one
+  std::uint64_t disagreed_after_use = 0;  // aligned: a report for a pulse already used disagreed
 };
 
 class PulseLabeler {
@@ -118,7 +119,6 @@ class PulseLabeler {
   std::optional<Candidate> last_labelled_;  // before alignment: previous ToD-labelled pulse
   bool released_any_ = false;
   std::optional<std::int64_t> disagree_since_mono_;
-  std::deque<bool> recent_named_;            // did a report name each of the last pulses?
   struct Released {
     std::int64_t edge_mono_ns;
     std::int64_t tai_s;

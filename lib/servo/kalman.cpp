@@ -54,18 +54,19 @@ Prediction KalmanServo::predict(std::int64_t at_ns) const {
 }
 
 // Deadbeat: the frequency applied from apply_ns makes the predicted phase zero at the next
-// nominal edge. The phase-correcting part is limited (max_slew_ppb) so that a large error is
-// slewed out over several periods instead of shaking downstream PTP clients.
+// nominal edge (see below for late commands). The phase-correcting part is limited
+// (max_slew_ppb) so that a large error is slewed out over several periods instead of shaking
+// downstream PTP clients.
 double KalmanServo::control_for(std::int64_t edge_ns, std::int64_t apply_ns,
                                 double apply_uncertainty_ns) {
   predict_to(apply_ns);
-  // Target the first nominal edge at least 0.3 period after the new frequency applies (a
-  // pulse processed late, e.g. after waiting for its time message, must not aim at an edge
-  // that has already passed: that would make the loop unstable).
+  // Deadbeat at the next edge: remaining = period − late. But the new frequency stays in force
+  // `late` into the next period too, and correcting that makes the next command larger by
+  // late/remaining: for late > period/2 that feedback is unstable. So never plan over less than
+  // 2·late (factor ≤ 1/2: stable for any lateness; pure deadbeat while late ≤ period/3).
   const double period = config_.nominal_period_s;
-  const double late_s = static_cast<double>(apply_ns - edge_ns) * 1e-9;
-  const double periods = std::max(1.0, std::ceil(late_s / period + 0.3));
-  const double remaining_s = periods * period - late_s;
+  const double late_s = std::max(0.0, static_cast<double>(apply_ns - edge_ns) * 1e-9);
+  const double remaining_s = std::max(period - late_s, 2 * late_s);
   double slew = std::clamp(-theta_ / remaining_s, -config_.max_slew_ppb, config_.max_slew_ppb);
   double u = std::clamp(-(y_ + hold_delta_) + slew, -config_.max_freq_ppb, config_.max_freq_ppb);
   last_jump_ppb_ = u - log_.at(apply_ns);
@@ -107,6 +108,13 @@ bool KalmanServo::follow_rejected(double gate, const NoiseModel& n) {
   double span_s = static_cast<double>(t0 - rejected_.front().edge_ns) * 1e-9;
   double var = n.meas_var_ns2 + resid_var;
   fold_hold_delta();
+  // Innovations that stay level (not a ramp) mean the reference itself jumped (a receiver
+  // re-acquiring): one side of the jump was that far off, which the engine keeps in its bound.
+  double level = sv / count;
+  if (on_a_line && std::fabs(b) * std::max(span_s, 1.0) < 0.5 * std::fabs(level)) {
+    followed_jump_ns_ = level;
+    ++followed_jumps_;
+  }
   if (on_a_line) {
     theta_ += a;
     y_ += b;

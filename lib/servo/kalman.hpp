@@ -36,6 +36,8 @@ class KalmanServo final : public Servo {
   int consecutive_rejections() const override { return consecutive_rejections_; }
   double last_rejected_innovation_ns() const override { return last_rejected_innovation_ns_; }
   std::uint64_t restarts() const { return restarts_; }
+  std::uint64_t followed_jumps() const override { return followed_jumps_; }
+  double last_followed_jump_ns() const override { return followed_jump_ns_; }
 
   static constexpr int kJumpCount = 3;   // consecutive outliers on a line = a real change
   static constexpr double kGateSigmas = 6;
@@ -51,6 +53,8 @@ class KalmanServo final : public Servo {
   double last_jump_uncertainty_s_ = 0;  // … and how uncertain its timing was
   double last_rejected_innovation_ns_ = 0;
   std::uint64_t restarts_ = 0;
+  std::uint64_t followed_jumps_ = 0;
+  double followed_jump_ns_ = 0;
   ServoConfig config_;
   ServoState state_ = ServoState::unlocked;
   int count_ = 0;

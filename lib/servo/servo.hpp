@@ -81,6 +81,9 @@ class Servo {
   // keep disagreeing with the prediction make the prediction itself doubtful.
   virtual int consecutive_rejections() const { return 0; }
   virtual double last_rejected_innovation_ns() const { return 0; }
+  // Phase jumps of the reference that were followed (count, and the size of the last one).
+  virtual std::uint64_t followed_jumps() const { return 0; }
+  virtual double last_followed_jump_ns() const { return 0; }
 };
 
 // "pi" (linuxptp baseline) or "kalman"; throws std::invalid_argument otherwise.

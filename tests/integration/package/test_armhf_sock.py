@@ -9,9 +9,12 @@ sample. Run by scripts/package after the armhf cross build:
   1. refclock-feed from the armhf build tree (ARM 32-bit ELF, checked) runs under qemu-arm and
      sends time samples to a Unix datagram socket bound here: every datagram is 32 bytes, magic
      0x534f434b at offset 28, the timestamp is now and the offset the one asked for.
-  2. The programs shipped in the armhf .deb are ARM 32-bit ELF files that import glibc's
-     32-bit time functions (clock_gettime, ...) and none of the 64-bit-time_t variants
-     (__clock_gettime64, ...) that _TIME_BITS=64 redirects them to.
+  2. The programs shipped in the armhf .deb are ARM 32-bit ELF files that import none of the
+     64-bit-time_t glibc symbols (__clock_gettime64, ...) that _TIME_BITS=64 redirects the time
+     functions to; the daemons' clock_gettime is glibc's 32-bit one.
+  3. Control, so that 2 cannot pass vacuously: the same symbol check on a small program built
+     with arm-linux-gnueabihf-gcc imports clock_gettime, and built with -D_TIME_BITS=64 it
+     imports __clock_gettime64 and is flagged.
 
 Usage: test_armhf_sock.py --refclock-feed BIN --deb nanotime_X_armhf.deb [--qemu /usr/bin/qemu-arm]
 """
@@ -137,13 +140,56 @@ def shipped_binaries_check(deb):
             rel = os.path.relpath(p, tmp)
             check(elf_arm32(p), f"{rel} is an ARM 32-bit ELF")
             syms = imported_symbols(p)
-            time64 = sorted(s for s in syms if s in TIME64_NAMES or
-                            (TIME64_SYMBOL.match(s) and "time" in s))
+            time64 = time64_imports(p)
             check(not time64, f"{rel} imports no 64-bit-time_t glibc symbols "
                               f"(_TIME_BITS=64 not used){': ' + ', '.join(time64) if time64 else ''}")
-            if rel in ("usr/sbin/phc-pps-sync", "usr/sbin/gps-sock-bridge"):
-                check("clock_gettime" in syms,
-                      f"{rel} imports the 32-bit-time_t clock_gettime (positive control)")
+            if "clock_gettime" in syms:
+                print(f"      ({rel} imports glibc's 32-bit-time_t clock_gettime)")
+        check(any("clock_gettime" in imported_symbols(p) for p in programs),
+              "a shipped program imports the 32-bit-time_t clock_gettime (the symbol scan sees "
+              "time functions)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def time64_imports(path):
+    syms = imported_symbols(path)
+    return sorted(s for s in syms if s in TIME64_NAMES or (TIME64_SYMBOL.match(s) and "time" in s))
+
+
+CONTROL_C = """#include <stdio.h>
+#include <time.h>
+int main(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  printf("%zu\\n", sizeof(time_t));
+  return 0;
+}
+"""
+
+
+def control_check(qemu):
+    cc = shutil.which("arm-linux-gnueabihf-gcc")
+    if not check(cc is not None, "arm-linux-gnueabihf-gcc is installed (for the control)"):
+        return
+    tmp = tempfile.mkdtemp(prefix="nanotime-armhf-ctl-")
+    try:
+        src = os.path.join(tmp, "t.c")
+        with open(src, "w") as f:
+            f.write(CONTROL_C)
+        for flags, want_time64, want_size in (([], False, "4"),
+                                              (["-D_FILE_OFFSET_BITS=64", "-D_TIME_BITS=64"], True, "8")):
+            exe = os.path.join(tmp, "t64" if flags else "t32")
+            subprocess.run([cc, "-O2", *flags, "-o", exe, src], check=True)
+            flagged = time64_imports(exe)
+            label = " ".join(flags) or "default flags"
+            check(bool(flagged) == want_time64,
+                  f"control ({label}): time64 imports {flagged or 'none'} "
+                  f"{'flagged' if want_time64 else 'not flagged'} as expected")
+            size = subprocess.run([qemu, "-L", "/usr/arm-linux-gnueabihf", exe],
+                                  capture_output=True, text=True).stdout.strip()
+            check(size == want_size, f"control ({label}): sizeof(time_t) under qemu-arm is "
+                                     f"{want_size} (got {size!r})")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -160,6 +206,7 @@ def main():
             return 1
     datagram_check(args.refclock_feed, args.qemu)
     shipped_binaries_check(args.deb)
+    control_check(args.qemu)
     if failures:
         print(f"test_armhf_sock: {len(failures)} check(s) failed")
         return 1

@@ -132,21 +132,37 @@ TEST_CASE("aligned: a report naming the wrong second drops the pulse", "[unit][l
     h.tod(k, 0.35);
   }
   REQUIRE(h.got.size() == 3);
-  // tod_wrong: the receiver says second k+1 for 60 s. The PHC says k. Nothing is used.
+  // tod_wrong: the receiver says second k+1 for 60 s. The PHC says k. The first pulse was
+  // already used (with the PHC's label, which is right) when its report disagrees; from then
+  // on each pulse waits for its report and is dropped.
   for (int k = 3; k < 63; ++k) {
     h.extts(k, 0.1);
     h.tod(k, 0.35, +1);
   }
-  CHECK(h.got.size() == 3);
-  CHECK(h.lab.counters().disagreements == 60);
+  REQUIRE(h.got.size() == 4);
+  CHECK(h.got[3].tai_s == kTai0 + 3);   // the PHC's label, not the report's
+  CHECK(h.lab.counters().disagreed_after_use == 1);
+  CHECK(h.lab.counters().disagreements == 59);
   CHECK_FALSE(h.lab.reacquire_requested());
-  // The receiver recovers: pulses flow again.
+  // The receiver recovers: the first agreeing report releases its pulse, then pulses flow.
   for (int k = 63; k < 66; ++k) {
     h.extts(k, 0.1);
     h.tod(k, 0.35);
   }
-  REQUIRE(h.got.size() == 6);
+  REQUIRE(h.got.size() == 7);
   CHECK(h.got.back().tai_s == kTai0 + 65);
+}
+
+TEST_CASE("aligned: a late report that agrees does not hold pulses back", "[unit][labeler]") {
+  Harness h(42);
+  h.lab.set_aligned(true);
+  for (int k = 0; k < 5; ++k) {
+    h.extts(k, 0.1);
+    CHECK(h.got.size() == static_cast<std::size_t>(k + 1));  // released at the EXTTS event
+    h.tod(k, 0.95);   // UART backlog: the report comes just before the next edge
+  }
+  CHECK(h.lab.counters().disagreements == 0);
+  CHECK(h.lab.counters().disagreed_after_use == 0);
 }
 
 TEST_CASE("unaligned: one wrong-second report cannot make a pair", "[unit][labeler]") {
@@ -172,7 +188,7 @@ TEST_CASE("persistent disagreement asks to re-acquire", "[unit][labeler]") {
     h.extts(k, 0.1);
     h.tod(k, 0.35);
   }
-  CHECK(h.got.empty());
+  CHECK(h.got.size() <= 1);   // only the one used before its report came
   CHECK_FALSE(h.lab.reacquire_requested());
   for (int k = 99; k < 103; ++k) {
     h.extts(k, 0.1);
