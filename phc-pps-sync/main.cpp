@@ -1,5 +1,8 @@
 // phc-pps-sync: locks a PTP hardware clock to a GNSS PPS and feeds chronyd and ptp4l.
-// This file only parses the command line and hands over to a mode.
+// This file only parses the command line and hands over to a mode:
+//   (default)                     the daemon (daemon/daemon.hpp), on the real PHC
+//   --simulate PROFILE --realtime the same daemon on the simulator's PHC and receiver
+//   --simulate PROFILE            the engine against the simulator in simulated time (a report)
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -7,38 +10,59 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "daemon/daemon.hpp"
 #include "simulate_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"phc-pps-sync: lock a PTP hardware clock to a GNSS PPS and feed chronyd and ptp4l"};
   app.set_version_flag("--version", std::string("phc-pps-sync 0.1.0"));
 
+  nanotime::ppsd::DaemonOptions daemon;
+  nanotime::ppsd::add_daemon_options(app, daemon);
+
   nanotime::phc_pps_sync::SimulateOptions sim;
   std::uint64_t seed = 0;
   double duration_s = 0;
+  bool realtime = false;
   auto* simulate = app.add_option("--simulate", sim.profile_path,
-                                  "run the engine against a simulation PROFILE (TOML) in simulated time")
+                                  "run against a simulation PROFILE (TOML): in simulated time, "
+                                  "or with --realtime as the daemon itself")
                        ->type_name("PROFILE");
-  app.add_option("--servo", sim.servo, "servo: pi (linuxptp baseline) or kalman (default)")
+  app.add_flag("--realtime", realtime,
+               "with --simulate: run the daemon (chronyd, ptp4l, status I/O) on the simulated "
+               "PHC and receiver, clocked by the real monotonic clock")
       ->needs(simulate);
+  auto* servo_opt = app.add_option("--servo", sim.servo,
+                                   "servo: pi (linuxptp baseline) or kalman (default)")
+                        ->needs(simulate);
   auto* seed_opt = app.add_option("--seed", seed, "override the profile's seed")->needs(simulate);
   auto* duration_opt = app.add_option("--duration", duration_s, "override the simulated duration (s)")
       ->check(CLI::PositiveNumber)
       ->needs(simulate);
-  app.add_option("--report", sim.report_path, "write the JSON report to FILE ('-': stdout)")
-      ->type_name("FILE")
-      ->needs(simulate);
+  auto* report_opt = app.add_option("--report", sim.report_path,
+                                    "write the JSON report to FILE ('-': stdout)")
+                         ->type_name("FILE")
+                         ->needs(simulate);
   try {
     app.parse(argc, argv);
+    if (realtime && (duration_opt->count() > 0 || report_opt->count() > 0)) {
+      throw CLI::ValidationError("--realtime", "runs until SIGTERM: --duration and --report "
+                                               "belong to the simulated-time mode");
+    }
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 64;  // --help/--version, or EX_USAGE
   }
 
-  if (!simulate->empty()) {
+  daemon.config_given = app.count("--config") > 0;
+  if (!simulate->empty() && !realtime) {
     if (seed_opt->count() > 0) sim.seed = seed;
     if (duration_opt->count() > 0) sim.duration_s = duration_s;
     return nanotime::phc_pps_sync::run_simulate(sim);
   }
-  fmt::print(stderr, "phc-pps-sync: the daemon mode is not built yet; use --simulate PROFILE\n");
-  return 64;
+  if (realtime) {
+    daemon.simulate_profile = sim.profile_path;
+    if (servo_opt->count() > 0) daemon.servo = sim.servo;
+    if (seed_opt->count() > 0) daemon.seed = seed;
+  }
+  return nanotime::ppsd::run_daemon(daemon);
 }

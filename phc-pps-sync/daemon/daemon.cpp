@@ -491,33 +491,4 @@ int run_daemon(const DaemonOptions& options) {
   }
 }
 
-int daemon_main(int argc, char** argv) {
-  CLI::App app{"phc-pps-sync: lock a PTP hardware clock to a GNSS PPS and feed chronyd and ptp4l"};
-  DaemonOptions options;
-  add_daemon_options(app, options);
-  std::string servo;
-  std::uint64_t seed = 0;
-  bool realtime = false;
-  auto* simulate = app.add_option("--simulate", options.simulate_profile,
-                                  "with --realtime: run the daemon on a simulated PHC and receiver")
-                       ->type_name("PROFILE");
-  auto* rt = app.add_flag("--realtime", realtime, "run the simulation in real time (daemon I/O)")
-                 ->needs(simulate);
-  simulate->needs(rt);
-  auto* servo_opt = app.add_option("--servo", servo, "servo for the simulation: pi or kalman")
-                        ->needs(simulate);
-  auto* seed_opt = app.add_option("--seed", seed, "override the profile's seed")->needs(simulate);
-  app.set_version_flag("--version", std::string("phc-pps-sync ") + NANOTIME_VERSION);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
-  }
-  options.config_given = app.count("--config") > 0;
-  if (servo_opt->count() > 0) options.servo = servo;
-  if (seed_opt->count() > 0) options.seed = seed;
-  return run_daemon(options);
-}
-
 }  // namespace nanotime::ppsd

@@ -2,7 +2,6 @@
 // phc-pps-sync's daemon mode: configuration, devices, the event loop, systemd. See
 // phc-pps-sync.8. Two ways in:
 //   - run_daemon(options): main() parsed the command line (add_daemon_options helps);
-//   - daemon_main(argc, argv): parses it itself (the temporary phc-pps-sync-daemon executable).
 
 #include <cstdint>
 #include <optional>
@@ -29,15 +28,12 @@ struct DaemonOptions {
 };
 
 // Adds -c/--config, --check-config and -v/--verbose to `app`, bound to `options`.
-// (config_given is set from the -c option's count by run_daemon's caller: see daemon_main.)
+// (config_given is set by the caller from the -c option's count: see phc-pps-sync/main.cpp.)
 void add_daemon_options(CLI::App& app, DaemonOptions& options);
 
 // Runs until SIGTERM/SIGINT. Exit codes: 0 stopped cleanly, 1 fatal run-time/device error,
 // 78 bad configuration or profile (file:line on stderr).
 int run_daemon(const DaemonOptions& options);
 
-// Parses argv (-c FILE, --check-config, -v, --simulate PROFILE --realtime, --servo, --seed,
-// --help, --version) and runs.
-int daemon_main(int argc, char** argv);
 
 }  // namespace nanotime::ppsd

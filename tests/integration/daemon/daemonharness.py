@@ -5,8 +5,7 @@ library only).
         d.wait_for(lambda: d.lock_state() == "tracking", 60, "tracking")
         rc = d.terminate()
 
-Runs `<bin>/phc-pps-sync -c <conf> --simulate PROFILE --realtime` (or the stand-alone
-phc-pps-sync-daemon while main.cpp does not dispatch --realtime yet; NANOTIME_PPSD overrides),
+Runs `<bin>/phc-pps-sync -c <conf> --simulate PROFILE --realtime` (NANOTIME_PPSD overrides),
 with status_listen on a private Unix socket so /status can be read from any namespace.
 `net`/`ns` (netnsharness.NetnsPair) run it inside a namespace, where ptp4l's management socket
 (an abstract address on our side) is reachable. Cleanup on every exit path.
@@ -33,19 +32,13 @@ class DaemonError(AssertionError):
 
 
 def ppsd_argv():
-    """The executable that runs the daemon: NANOTIME_PPSD, phc-pps-sync if it knows
-    --realtime, else the stand-alone phc-pps-sync-daemon."""
+    """The executable that runs the daemon: NANOTIME_PPSD, else phc-pps-sync from the build."""
     if os.environ.get("NANOTIME_PPSD"):
         return [os.environ["NANOTIME_PPSD"]]
     main = os.path.join(BIN_DIR, "phc-pps-sync")
     if os.path.exists(main):
-        r = subprocess.run([main, "--help"], capture_output=True, text=True, timeout=10)
-        if "--realtime" in r.stdout and "--config" in r.stdout:
-            return [main]
-    alone = os.path.join(BIN_DIR, "phc-pps-sync-daemon")
-    if os.path.exists(alone):
-        return [alone]
-    raise DaemonError(f"no phc-pps-sync with --realtime in {BIN_DIR!r} (build it first)")
+        return [main]
+    raise DaemonError(f"no phc-pps-sync in {BIN_DIR!r} (build it first)")
 
 
 class _UnixHTTPConnection(http.client.HTTPConnection):

@@ -25,6 +25,7 @@ SOURCE_DIR = os.environ.get("NANOTIME_SOURCE_DIR",
                             os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
 DEMO = os.path.join(SOURCE_DIR, "scripts", "demo")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+SANITIZER = re.compile(r"ERROR: (Address|Leak|Undefined|Thread)Sanitizer|runtime error:")
 NEEDED = ("gps-sock-bridge", "phc-pps-sync", "nanotime-status")
 
 
@@ -147,16 +148,29 @@ class DemoRun:
     def session(self):
         return [p for p in session_processes(self.pid) if p[0] != self.pid]
 
-    def leftovers(self):
+    def sanitizer_reports(self):
+        """Lines of ASan/UBSan/LSan reports in the logs of the work directory (needs --keep)."""
+        work = self.work_dir()
+        found = []
+        for name in sorted(os.listdir(work)) if work and os.path.isdir(work) else []:
+            path = os.path.join(work, name)
+            if not name.endswith(".log") or not os.path.isfile(path):
+                continue
+            with open(path, errors="replace") as f:
+                found += [f"{name}: {line.strip()}" for line in f
+                          if SANITIZER.search(line)]
+        return found
+
+    def leftovers(self, work_dir_kept=False):
         """What of the demo still exists: processes in its session or naming its work
-        directory, its namespaces, its work directory."""
+        directory, its namespaces, its work directory (unless kept on purpose: --keep)."""
         left = [f"process {pid}: {cmd}" for pid, cmd in session_processes(self.pid)]
         work = self.work_dir()
         if work:
             left += [f"process {pid} (names {work}): {cmd}"
                      for pid, cmd in processes_mentioning(work)
                      if f"process {pid}:" not in " ".join(left)]
-            if os.path.exists(work):
+            if os.path.exists(work) and not work_dir_kept:
                 left.append(f"work directory {work}")
         left += [f"namespace {ns}" for ns in self.namespaces()]
         return left

@@ -10,7 +10,8 @@ to the eye, what issue 5 asks for:
   4. NTP client (other namespace): server ^* at stratum 1, ntpdata stratum 1 and reference ID
      PHC0, its own clock 123 us slow (+-40 us: software timestamps on a shared machine), and
      the one-shot `chronyd -Q` says the same;
-  5. nothing is left afterwards: no process of its session, no namespace, no work directory.
+  5. nothing is left afterwards: no process of its session, no namespace; and no sanitizer
+     report in any daemon's log (run with --keep to read them; the test removes the directory).
 With DEMO_TEST_FAULTS=1 it runs `scripts/demo --faults` and checks, besides 1-5:
   6. the antenna cut (profile: no PPS at t = 75..100 s): the PTP client sees clockClass 7, then
      52 (bound past holdover_limit_ns), then 6 again; in that order;
@@ -65,7 +66,7 @@ def check_faults(out):
 
 def main():
     faults = os.environ.get("DEMO_TEST_FAULTS") == "1"
-    with DemoRun(["--faults"] if faults else []) as demo:
+    with DemoRun(["--keep", "--faults"] if faults else ["--keep"]) as demo:
         rc = demo.wait(240)
         out = demo.output()
         elapsed = demo.elapsed_s()
@@ -118,7 +119,9 @@ def main():
 
         if faults:
             check_faults(out)
-        left = demo.leftovers()
+        reports = demo.sanitizer_reports()
+        check(not reports, f"no sanitizer reports in the logs: {reports}")
+        left = demo.leftovers(work_dir_kept=True)
         check(not left, f"nothing left after the demo: {left}")
     print("PASS", flush=True)
 

@@ -46,6 +46,7 @@ def check(ok, what):
     print(("ok:   " if ok else "FAIL: ") + what, flush=True)
     if not ok:
         failures.append(what)
+    return ok
 
 
 def elf_arm32(path):
