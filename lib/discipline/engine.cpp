@@ -158,10 +158,10 @@ class EngineImpl final : public Engine {
     // monotonic-time estimate of the edge (ms uncertain) never multiplies the ~13 ppm
     // frequency. Only the delay until the new frequency applies comes from monotonic time.
     in.edge_ns = p.tai_s * kNs;
-    in.apply_ns = in.edge_ns + std::max<std::int64_t>(0, now - p.edge_mono_ns);
+    in.apply_ns = in.edge_ns + std::max<std::int64_t>(0, now - p.likely_edge_mono_ns);
     in.apply_uncertainty_ns = labeler_.edge_uncertainty_s() * 1e9;
     ref_servo_ns_ = in.edge_ns;
-    ref_mono_ns_ = p.edge_mono_ns;
+    ref_mono_ns_ = p.likely_edge_mono_ns;
 
     // Back after an outage far off: start over with one step rather than a long slew.
     bool far = std::fabs(in.offset()) > config_.step_threshold_ns;

@@ -52,6 +52,16 @@ std::optional<std::int64_t> PulseLabeler::edge_mono(std::int64_t phc_ns) const {
   return phc_ns + *std::min_element(delay_window_.begin(), delay_window_.end());
 }
 
+std::optional<std::int64_t> PulseLabeler::likely_edge_mono(std::int64_t phc_ns) const {
+  if (delay_window_.empty()) return std::nullopt;
+  auto [lo, hi] = std::minmax_element(delay_window_.begin(), delay_window_.end());
+  // The smallest of n delays is still above zero: for delays uniform in [0, D] on average by
+  // D/(n+1). D is taken as the range of the delays seen (an underestimate for small n, so the
+  // correction errs on the small side). CM4 polls at 4 Hz: D = 250 ms; an i226: ~2 ms.
+  const auto n = static_cast<std::int64_t>(delay_window_.size());
+  return phc_ns + *lo - (*hi - *lo) / (n + 1);
+}
+
 bool PulseLabeler::tod_names(const TimeReport& tr, std::int64_t edge_mono_ns) const {
   std::int64_t after = tr.arrival_mono_ns - edge_mono_ns;
   return after >= ns_of(config_.guard_s) &&
@@ -119,7 +129,7 @@ std::vector<LabeledPulse> PulseLabeler::on_extts(const ExttsEvent& ev) {
   }
   last_rising_phc_ = ev.phc_ns;
 
-  Pending p{ev.phc_ns, *edge_mono(ev.phc_ns), std::nullopt, false};
+  Pending p{ev.phc_ns, *edge_mono(ev.phc_ns), *likely_edge_mono(ev.phc_ns), std::nullopt, false};
   for (const auto& tr : reports_) {
     if (tod_names(tr, p.edge_mono_ns) || confirms(tr, p)) attach(p, tr);
   }
@@ -165,7 +175,7 @@ void PulseLabeler::release_unaligned(const Pending& p, std::vector<LabeledPulse>
     p.conflict ? ++counters_.conflicting : ++counters_.unlabelled;
     return;
   }
-  Candidate c{p.phc_ns, p.edge_mono_ns, *p.tod_tai_s};
+  Candidate c{p.phc_ns, p.edge_mono_ns, p.likely_ns, *p.tod_tai_s};
   if (last_labelled_) {
     const Candidate& l = *last_labelled_;
     std::int64_t off_now = c.phc_ns - c.tai_s * kNs;
@@ -173,8 +183,8 @@ void PulseLabeler::release_unaligned(const Pending& p, std::vector<LabeledPulse>
     std::int64_t tol = kConsistencyNs + std::llabs(c.phc_ns - l.phc_ns) / 1000;
     bool consistent = c.tai_s > l.tai_s && std::llabs(off_now - off_prev) <= tol;
     if (consistent) {
-      if (!released_any_) out.push_back({l.phc_ns, l.edge_mono_ns, l.tai_s, true});
-      out.push_back({c.phc_ns, c.edge_mono_ns, c.tai_s, true});
+      if (!released_any_) out.push_back({l.phc_ns, l.edge_mono_ns, l.likely_ns, l.tai_s, true});
+      out.push_back({c.phc_ns, c.edge_mono_ns, c.likely_ns, c.tai_s, true});
       released_any_ = true;
     } else {
       ++counters_.inconsistent;
@@ -216,7 +226,7 @@ std::vector<LabeledPulse> PulseLabeler::release_due(std::int64_t now_mono_ns) {
     const bool suspicious = disagree_since_mono_.has_value();
     if (!p.tod_tai_s && !window_closed && suspicious) break;
     if (p.tod_tai_s) disagree_since_mono_.reset();
-    out.push_back({p.phc_ns, p.edge_mono_ns, tai, p.tod_tai_s.has_value()});
+    out.push_back({p.phc_ns, p.edge_mono_ns, p.likely_ns, tai, p.tod_tai_s.has_value()});
     if (!p.tod_tai_s) {
       released_.push_back({p.edge_mono_ns, tai});
       if (released_.size() > 3) released_.pop_front();

@@ -43,7 +43,8 @@ struct LabelerConfig {
 
 struct LabeledPulse {
   std::int64_t phc_ns = 0;
-  std::int64_t edge_mono_ns = 0;   // estimated
+  std::int64_t edge_mono_ns = 0;   // estimated, never early (for matching reports)
+  std::int64_t likely_edge_mono_ns = 0;  // best estimate (for the servo's timing)
   std::int64_t tai_s = 0;
   bool tod_confirmed = false;      // a TimeReport named this edge (and agreed)
 };
@@ -78,8 +79,10 @@ class PulseLabeler {
   void reset();                          // forget everything but the counters (re-acquire)
   bool reacquire_requested() const { return reacquire_; }
 
-  // Edge monotonic time of a PHC reading (valid once one event came).
+  // Edge monotonic time of a PHC reading (valid once one event came): never early …
   std::optional<std::int64_t> edge_mono(std::int64_t phc_ns) const;
+  // … and the most likely one (corrected for the delay the quickest delivery still had).
+  std::optional<std::int64_t> likely_edge_mono(std::int64_t phc_ns) const;
   const LabelerCounters& counters() const { return counters_; }
   // How late edge_mono() may be (the smallest delivery delay seen is not 0): about the
   // driver's worst delay over (events seen + 1).
@@ -91,12 +94,14 @@ class PulseLabeler {
   struct Pending {
     std::int64_t phc_ns;
     std::int64_t edge_mono_ns;
+    std::int64_t likely_ns;
     std::optional<std::int64_t> tod_tai_s;
     bool conflict = false;
   };
   struct Candidate {
     std::int64_t phc_ns;
     std::int64_t edge_mono_ns;
+    std::int64_t likely_ns;
     std::int64_t tai_s;
   };
   bool tod_names(const TimeReport& tr, std::int64_t edge_mono_ns) const;

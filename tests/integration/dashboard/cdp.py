@@ -255,6 +255,13 @@ def png_size(data):
     return struct.unpack("!II", data[16:24])
 
 
+def _die_with_parent():
+    """preexec_fn: the browser gets SIGKILL if the test process dies, even by SIGKILL (its
+    renderers follow it), so no chromium outlives its test."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
 class Chromium:
     def __init__(self, extra_flags=(), width=1280, height=900):
         self.binary = chromium_path()
@@ -281,7 +288,8 @@ class Chromium:
     def start(self, timeout_s=30.0):
         self._log = open(os.path.join(self.dir, "chromium.log"), "w")
         self.proc = subprocess.Popen([self.binary, *self.flags, "about:blank"], stdout=self._log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=_die_with_parent)
         port_file = os.path.join(self.dir, "profile", "DevToolsActivePort")
         deadline = time.monotonic() + timeout_s
         while True:

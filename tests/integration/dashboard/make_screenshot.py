@@ -18,12 +18,13 @@ sys.path.insert(0, os.path.join(_HERE, "..", "metrics"))
 
 from cdp import Chromium  # noqa: E402
 from chronyharness import Chronyd  # noqa: E402
-from statusclient import HttpPhcPpsSync  # noqa: E402
+from statusclient import HttpPhcPpsSync, cleanup_on_sigterm  # noqa: E402
 
 REFCLOCK = "refclock SOCK {dir}/phc0.sock refid PHC0 poll 0 filter 4 precision 1e-8 prefer"
 
 
 def main():
+    cleanup_on_sigterm()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default=os.path.join(_HERE, "profiles", "rt-screenshot.toml"))
     ap.add_argument("--seconds", type=float, default=2400, help="run this long before the photo")

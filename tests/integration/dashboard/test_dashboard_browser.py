@@ -30,7 +30,7 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(_HERE, "..", "metrics"))
 
 from cdp import Chromium, png_size  # noqa: E402
-from statusclient import HttpPhcPpsSync, check  # noqa: E402
+from statusclient import HttpPhcPpsSync, check, cleanup_on_sigterm  # noqa: E402
 
 PROFILE = "rt-outage-short.toml"  # in ../metrics/profiles
 OUTAGE_START_S, OUTAGE_S = 40, 20
@@ -93,6 +93,7 @@ def check_plots_follow_status(snap, st):
 
 
 def main():
+    cleanup_on_sigterm()
     started = time.monotonic()
     pngs = []
     with HttpPhcPpsSync(PROFILE, {"chrony_socket": "", "ptp4l_socket": ""}) as d, \

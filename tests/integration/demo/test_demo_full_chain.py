@@ -21,7 +21,6 @@ With DEMO_TEST_FAULTS=1 it runs `scripts/demo --faults` and checks, besides 1-5:
 """
 
 import os
-
 import re
 
 from demorun import DemoRun, check

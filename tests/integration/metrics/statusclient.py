@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import signal
 import socket
 import sys
 import threading
@@ -34,6 +35,14 @@ def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what, flush=True)
     if not cond:
         raise AssertionError(what)
+
+
+def cleanup_on_sigterm():
+    """SIGTERM (ctest's timeout, a user) raises KeyboardInterrupt, so every `with` block stops
+    its daemon, browser or namespace instead of leaving them behind."""
+    def on_term(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, on_term)
 
 
 def profile_path(name):

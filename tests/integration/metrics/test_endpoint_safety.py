@@ -26,7 +26,7 @@ import struct
 import time
 
 from netnsharness import NetnsPair
-from statusclient import (HttpPhcPpsSync, check, netns_socket, parse_metrics, raw_exchange,
+from statusclient import (HttpPhcPpsSync, check, cleanup_on_sigterm, netns_socket, parse_metrics, raw_exchange,
                           status_code)
 
 PROFILE = "rt-outage-short.toml"  # the outage (t = 40 s) is never reached in part 1
@@ -201,6 +201,7 @@ def part_public(net):
 
 
 def main():
+    cleanup_on_sigterm()
     started = time.monotonic()
     with NetnsPair("endpoint") as net:
         part_default(net)

@@ -20,7 +20,7 @@ import math
 import re
 import time
 
-from statusclient import HttpPhcPpsSync, check
+from statusclient import HttpPhcPpsSync, check, cleanup_on_sigterm
 
 PROFILE = "rt-outage-short.toml"
 OUTAGE_START_S, OUTAGE_S = 40, 20
@@ -65,6 +65,7 @@ def used(m):
 
 
 def main():
+    cleanup_on_sigterm()
     started = time.monotonic()
     with HttpPhcPpsSync(PROFILE, {"chrony_socket": "", "ptp4l_socket": ""}) as d:
         t0 = float(re.search(r"t = 0 at UTC (\d+)", d.log_text()).group(1))

@@ -18,7 +18,7 @@ import subprocess
 import time
 
 from chronyharness import Chronyd
-from statusclient import HttpPhcPpsSync, check
+from statusclient import HttpPhcPpsSync, check, cleanup_on_sigterm
 
 PROFILE = "rt-outage-short.toml"
 OUTAGE_START_S, OUTAGE_S = 40, 20
@@ -38,6 +38,7 @@ def nanotime_status(endpoint, chrony_sock):
 
 
 def main():
+    cleanup_on_sigterm()
     started = time.monotonic()
     binary = os.path.join(os.environ["NANOTIME_BIN_DIR"], "nanotime-status")
     check(os.access(binary, os.X_OK), f"{binary} is built")

@@ -33,21 +33,10 @@ def run(cmd):
 
 
 def daemon_commands(bin_dir):
-    """{name: argv prefix}. phc-pps-sync's daemon mode may still be the separate
-    phc-pps-sync-daemon executable while main.cpp is being wired: use whichever validates."""
-    bridge = os.path.join(bin_dir, "gps-sock-bridge")
-    phc = os.path.join(bin_dir, "phc-pps-sync")
-    cmds = {"gps-sock-bridge": [bridge]}
-    helptext = run([phc, "--help"])[1] if os.access(phc, os.X_OK) else ""
-    if "--check-config" in helptext:
-        cmds["phc-pps-sync"] = [phc]
-    else:
-        alt = os.path.join(bin_dir, "phc-pps-sync-daemon")
-        print(f"note: {phc} has no --check-config yet; using {alt}")
-        cmds["phc-pps-sync"] = [alt]
+    """{name: argv prefix} of the built daemons."""
+    cmds = {name: [os.path.join(bin_dir, name)] for name in ("phc-pps-sync", "gps-sock-bridge")}
     for name, cmd in cmds.items():
-        if not os.access(cmd[0], os.X_OK):
-            check(False, f"{name}: {cmd[0]} is built")
+        check(os.access(cmd[0], os.X_OK), f"{name}: {cmd[0]} is built")
     return cmds
 
 
