@@ -10,6 +10,7 @@
 #include "discipline/leap_state.hpp"
 #include "discipline/pulse_labeler.hpp"
 #include "discipline/quality.hpp"
+#include "discipline/temperature_filter.hpp"
 #include "discipline/temperature_model.hpp"
 #include "servo/servo.hpp"
 
@@ -44,6 +45,7 @@ class EngineImpl final : public Engine {
         labeler_(LabelerConfig{config.tod_guard_s, config.nominal_pulse_period_s,
                                config.both_edges, config.pulse_width_s, config.relabel_after_s},
                  [this](const TimeReport& tr) { return leap_.tai_of_report(tr); }),
+        ff_filter_(TemperatureFilter::Config{config.feedforward_smoothing_s}),
         last_freq_ppb_(config.initial_freq_ppb) {
     status_.error_bound_ns = kInf;
     status_.quality = make_quality();
@@ -72,10 +74,12 @@ class EngineImpl final : public Engine {
     s.meas_noise_ns = std::sqrt(n.meas_var_ns2);
     s.wfm_ppb = std::sqrt(n.wfm_ns2_per_s);
     s.rwfm_ppb_per_sqrt_s = std::sqrt(n.rwfm_ns2_per_s3);
-    s.oscillator_ppb = servo_->oscillator_ppb();
+    s.oscillator_ppb = oscillator_ppb();
     s.temperature_identified = temp_.identified();
     s.temp_coeff_ppb_per_c = temp_.coefficient();
     s.temp_coeff_sd_ppb_per_c = temp_.coefficient_sd();
+    s.temperature_feedforward_active = ff_active_;
+    s.temperature_feedforward_ppb = ff_ppb_;
     return s;
   }
 
@@ -103,7 +107,40 @@ class EngineImpl final : public Engine {
   }
   void on(const TemperatureReading& e, Output& out) {
     temp_.add_temperature(e.mono_ns, e.celsius);
+    update_feedforward(e.mono_ns, e.celsius, out);
     periodic(e.mono_ns, false, out);
+  }
+
+  // ---- temperature feed-forward -----------------------------------------------------------
+  // The whole oscillator error (what the temperature model learns from): the servo only sees
+  // what ff leaves of it.
+  double oscillator_ppb() const { return servo_->oscillator_ppb() - ff_ppb_; }
+
+  void update_feedforward(std::int64_t now, double celsius, Output& out) {
+    if (!config_.temperature_feedforward) return;
+    const double interval_s =
+        ff_last_mono_ ? std::clamp(static_cast<double>(now - *ff_last_mono_) * 1e-9, 0.0, 10.0)
+                      : 1.0;
+    ff_last_mono_ = now;
+    ff_filter_.add(now, celsius);
+    if (temp_.identified()) {
+      // Latched: a coefficient that later loses its identification keeps being used (dropping
+      // ff would itself be a frequency step); it keeps being refined while identified.
+      ff_coeff_ = temp_.coefficient();
+      if (!ff_active_) {
+        ff_active_ = true;
+        ff_ref_c_ = *ff_filter_.value();  // starts at 0: no step at activation
+      }
+    }
+    if (!ff_active_) return;
+    const double ff = -ff_coeff_ * (*ff_filter_.value() - ff_ref_c_);
+    const double change = ff - ff_ppb_;
+    if (change == 0) return;
+    ff_ppb_ = ff;
+    // The real change came up to one reading interval before this reading (uniform: second
+    // moment interval²/3): the phase moved by that much which nobody measured.
+    servo_->phase_disturbance(change * change * interval_s * interval_s / 3);
+    set_frequency(servo_->last_freq_ppb(), out);
   }
   void on(const CarrierChange& e, Output& out) {
     carrier_up_ = e.up;
@@ -222,14 +259,17 @@ class EngineImpl final : public Engine {
     }
     if (state_ == LockState::tracking && servo_->consecutive_rejections() == 0) {
       update_log_variance();
-      temp_.add_frequency(now, servo_->oscillator_ppb());
+      temp_.add_frequency(now, oscillator_ppb());
       ChronySample cs = chrony_sample(now, pr);
       // Never a sample that may be more than the limit off (e.g. right after a restart).
       if (cs.error_bound_ns < config_.holdover_limit_ns) out.chrony = cs;
     }
   }
 
-  void set_frequency(double f, Output& out) {
+  // f: the servo's frequency; the temperature feed-forward is added here, to every command.
+  void set_frequency(double f_servo, Output& out) {
+    double f = f_servo;
+    if (ff_active_) f = std::clamp(f_servo + ff_ppb_, -config_.max_freq_ppb, config_.max_freq_ppb);
     if (f != last_freq_ppb_ || !out.frequency) {
       out.frequency = SetFrequency{f};
       last_freq_ppb_ = f;
@@ -252,6 +292,7 @@ class EngineImpl final : public Engine {
 
   // ---- time passing -----------------------------------------------------------------------
   double temperature_delta_ppb() const {
+    if (ff_active_) return 0;  // the feed-forward cancels it in the command already
     auto t = temp_.temperature_c();
     if (!t || !temp_ref_c_) return 0;
     return temp_.usable_coefficient() * (*t - *temp_ref_c_);
@@ -389,6 +430,12 @@ class EngineImpl final : public Engine {
   LeapState leap_;
   PulseLabeler labeler_;
   TemperatureModel temp_;
+  TemperatureFilter ff_filter_;
+  bool ff_active_ = false;
+  double ff_coeff_ = 0;            // ppb/°C in use
+  double ff_ref_c_ = 0;            // filtered temperature at activation
+  double ff_ppb_ = 0;              // current feed-forward, added to every command
+  std::optional<std::int64_t> ff_last_mono_;
   EngineStatus status_;
   LockState state_ = LockState::acquiring;
   double last_freq_ppb_;

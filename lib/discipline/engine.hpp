@@ -37,6 +37,11 @@ struct EngineConfig {
   std::shared_ptr<const timescale::LeapTable> leap_table;  // leap-seconds.list, if read
   // Kalman: a hand-set oscillator/measurement noise model instead of the learned one.
   std::optional<servo::NoiseModel> oscillator_model;
+  // Once the temperature coefficient is identified, cancel the temperature-driven frequency
+  // change in the command itself (tracking and holdover), so that a sudden temperature step
+  // does not reach the servo as an unexplained frequency step.
+  bool temperature_feedforward = true;
+  double feedforward_smoothing_s = 30;   // averaging of the readings between steps
 };
 
 // Counters and the latest estimates, for status, metrics and the simulator's report.
@@ -66,6 +71,8 @@ struct EngineStatus {
   bool temperature_identified = false;
   double temp_coeff_ppb_per_c = 0;        // learned frequency vs temperature
   double temp_coeff_sd_ppb_per_c = 0;
+  bool temperature_feedforward_active = false;
+  double temperature_feedforward_ppb = 0;  // part of freq_ppb that cancels the temperature
 };
 
 // What the engine does (engine.cpp; pieces in pulse_labeler, leap_state, temperature_model,
@@ -77,6 +84,12 @@ struct EngineStatus {
 // - The servo's time base is TAI at the edges (exact), so an uncertain monotonic edge time
 //   never multiplies the PHC's ~13 ppm frequency error; only the delay between an edge and
 //   the moment its command applies comes from monotonic time.
+// - Temperature feed-forward: once the temperature coefficient c is identified, every command
+//   is the servo's frequency + ff, ff = −c·(T_f − T_0) (T_f: step-preserving filtered reading,
+//   T_0: T_f at activation), so the servo sees an oscillator without the temperature effect.
+//   The model learns from the whole oscillator (servo's estimate − ff): ff does not bias it.
+//   A change of ff is told to the servo as a phase disturbance (it came up to one reading
+//   interval after the real change), so the next pulse is used rather than gated out.
 // - Output::pulse describes the last pulse an event released (acquisition releases two).
 // - ChronySample::phc_minus_tai_ns is the servo's estimate of PHC − TAI at the monotonic time
 //   of the event that produced it (the daemon reads the PHC right then). Sent only while
