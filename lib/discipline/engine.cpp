@@ -133,13 +133,18 @@ class EngineImpl final : public Engine {
       }
     }
     if (!ff_active_) return;
-    const double ff = -ff_coeff_ * (*ff_filter_.value() - ff_ref_c_);
+    const double t_f = *ff_filter_.value();
+    const double ff = -ff_coeff_ * (t_f - ff_ref_c_);
     const double change = ff - ff_ppb_;
+    const double dtemp = ff_last_c_ ? t_f - *ff_last_c_ : 0.0;
+    ff_last_c_ = t_f;
     if (change == 0) return;
     ff_ppb_ = ff;
     // The real change came up to one reading interval before this reading (uniform: second
-    // moment interval²/3): the phase moved by that much which nobody measured.
-    servo_->phase_disturbance(change * change * interval_s * interval_s / 3);
+    // moment interval²/3): the phase moved by that much which nobody measured. And the
+    // coefficient is only known to its sd: that much of the change is left for the servo.
+    const double coeff_sd = temp_.coefficient_sd() * dtemp;
+    servo_->disturbance(change * change * interval_s * interval_s / 3, coeff_sd * coeff_sd);
     set_frequency(servo_->last_freq_ppb(), out);
   }
   void on(const CarrierChange& e, Output& out) {
@@ -436,6 +441,7 @@ class EngineImpl final : public Engine {
   double ff_ref_c_ = 0;            // filtered temperature at activation
   double ff_ppb_ = 0;              // current feed-forward, added to every command
   std::optional<std::int64_t> ff_last_mono_;
+  std::optional<double> ff_last_c_;   // filtered temperature at the last ff update
   EngineStatus status_;
   LockState state_ = LockState::acquiring;
   double last_freq_ppb_;

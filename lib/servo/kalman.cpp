@@ -23,11 +23,12 @@ void KalmanServo::reset() {
 
 void KalmanServo::frequency_applied(double freq_ppb, std::int64_t at_ns) { log_.set(freq_ppb, at_ns); }
 
-void KalmanServo::phase_disturbance(double var_ns2) {
-  if (count_ < 2 || !(var_ns2 > 0)) return;
-  p00_ += var_ns2;
+void KalmanServo::disturbance(double phase_var_ns2, double freq_var_ppb2) {
+  if (count_ < 2) return;
+  if (phase_var_ns2 > 0) p00_ += phase_var_ns2;
+  if (freq_var_ppb2 > 0) p11_ += freq_var_ppb2;
   // The free-running phase has a kink here that is not oscillator noise.
-  if (var_ns2 > std::max(9 * noise_.model().meas_var_ns2, 400.0)) noise_.clear_history();
+  if (phase_var_ns2 > std::max(9 * noise_.model().meas_var_ns2, 400.0)) noise_.clear_history();
 }
 
 double KalmanServo::oscillator_sd_ppb() const { return std::sqrt(std::max(p11_, 0.0)); }

@@ -26,7 +26,7 @@ class KalmanServo final : public Servo {
   double hold(std::int64_t at_ns, double extra_ppb) override;
   void reset() override;
   void frequency_applied(double freq_ppb, std::int64_t at_ns) override;
-  void phase_disturbance(double var_ns2) override;
+  void disturbance(double phase_var_ns2, double freq_var_ppb2) override;
   double oscillator_ppb() const override { return y_ + hold_delta_; }
   double oscillator_sd_ppb() const override;
   Prediction predict(std::int64_t at_ns) const override;

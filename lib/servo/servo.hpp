@@ -71,10 +71,14 @@ class Servo {
   // The engine changed the PHC frequency itself (or stepped it): keep the control log right.
   virtual void frequency_applied(double freq_ppb, std::int64_t at_ns) = 0;
   // The engine cancelled an oscillator change outside the servo (temperature feed-forward),
-  // but not at the exact instant it happened: the phase may have moved by an unknown amount of
-  // this variance (ns²). A servo with a covariance widens it, so that the next pulse is used
-  // (not gated out) and corrects the phase.
-  virtual void phase_disturbance(double var_ns2) { (void)var_ns2; }
+  // but neither at the exact instant it happened (the phase may have moved by an unknown
+  // amount of variance phase_var_ns2) nor exactly (what it left of the oscillator's change has
+  // variance freq_var_ppb2). A servo with a covariance widens it, so that the next pulses are
+  // used (not gated out) and correct phase and frequency quickly.
+  virtual void disturbance(double phase_var_ns2, double freq_var_ppb2) {
+    (void)phase_var_ns2;
+    (void)freq_var_ppb2;
+  }
   // Estimated free-running frequency error of the PHC (ppb): applying −this keeps phase.
   virtual double oscillator_ppb() const = 0;
   virtual double oscillator_sd_ppb() const = 0;

@@ -2,6 +2,7 @@
 // what it receives with our own decoder and answers as linuxptp does): the engine's quality on
 // the wire, correction of a "restarted" ptp4l, malformed answers, no ptp4l at all, and the
 // shutdown message (class 248, not traceable) with its bounded wait.
+#include <filesystem>
 #include <catch2/catch.hpp>
 
 #include <poll.h>
@@ -36,7 +37,10 @@ struct TempDir {
     char tmpl[] = "/tmp/nanotime-daemon-test-XXXXXX";
     path = ::mkdtemp(tmpl);
   }
-  ~TempDir() { std::system(("rm -rf " + path).c_str()); }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
 };
 
 struct Request {
