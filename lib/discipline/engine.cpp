@@ -116,6 +116,10 @@ class EngineImpl final : public Engine {
   // what ff leaves of it.
   double oscillator_ppb() const { return servo_->oscillator_ppb() - ff_ppb_; }
 
+  // ff follows the filtered temperature in increments −c·ΔT_f, counted only while c is
+  // identified: an unidentified coefficient adds nothing more (as holdover without ff), and
+  // what ff already holds stays (dropping it would itself be a frequency step). A refined c
+  // changes only the increments that follow, never ff at once.
   void update_feedforward(std::int64_t now, double celsius, Output& out) {
     if (!config_.temperature_feedforward) return;
     const double interval_s =
@@ -123,30 +127,30 @@ class EngineImpl final : public Engine {
                       : 1.0;
     ff_last_mono_ = now;
     ff_filter_.add(now, celsius);
-    if (temp_.identified()) {
-      // Latched: a coefficient that later loses its identification keeps being used (dropping
-      // ff would itself be a frequency step); it keeps being refined while identified.
-      ff_coeff_ = temp_.coefficient();
-      if (!ff_active_) {
-        ff_active_ = true;
-        ff_ref_c_ = *ff_filter_.value();  // starts at 0: no step at activation
-      }
-    }
-    if (!ff_active_) return;
     const double t_f = *ff_filter_.value();
-    const double ff = -ff_coeff_ * (t_f - ff_ref_c_);
-    const double change = ff - ff_ppb_;
     const double dtemp = ff_last_c_ ? t_f - *ff_last_c_ : 0.0;
     ff_last_c_ = t_f;
+    if (temp_.identified()) ff_active_ = true;
+    if (!ff_active_) return;
+    // Once identified, the coefficient keeps being used, shrunk by c²/(c² + sd²) (the
+    // least-squares weight of an estimate known to sd): an identification that comes and goes
+    // with the daily cycle neither switches ff off nor lets a poor coefficient through whole.
+    // In holdover no pulse corrects what ff gets wrong: only an identified coefficient there.
+    if (holding_ && !temp_.identified()) return;
+    const double c = temp_.coefficient();
+    const double sd = temp_.coefficient_sd();
+    const double weight = c * c / (c * c + sd * sd);
+    const double change = -weight * c * dtemp;
     if (change == 0) return;
-    ff_ppb_ = ff;
+    ff_ppb_ += change;
     // The real change came up to one reading interval before this reading (uniform: second
-    // moment interval²/3): the phase moved by that much which nobody measured. And the
-    // coefficient is only known to its sd: that much of the change is left for the servo.
-    const double coeff_sd = temp_.coefficient_sd() * dtemp;
-    servo_->disturbance(change * change * interval_s * interval_s / 3, coeff_sd * coeff_sd);
+    // moment interval²/3): the phase moved by that much which nobody measured. And what the
+    // coefficient leaves of the change (variance weight·sd² per °C²) is left for the servo.
+    const double left_ppb = std::sqrt(weight) * sd * dtemp;
+    servo_->disturbance(change * change * interval_s * interval_s / 3, left_ppb * left_ppb);
     set_frequency(servo_->last_freq_ppb(), out);
   }
+
   void on(const CarrierChange& e, Output& out) {
     carrier_up_ = e.up;
     periodic(e.mono_ns, false, out);
@@ -436,9 +440,7 @@ class EngineImpl final : public Engine {
   PulseLabeler labeler_;
   TemperatureModel temp_;
   TemperatureFilter ff_filter_;
-  bool ff_active_ = false;
-  double ff_coeff_ = 0;            // ppb/°C in use
-  double ff_ref_c_ = 0;            // filtered temperature at activation
+  bool ff_active_ = false;         // the coefficient was identified once: ff is in every command
   double ff_ppb_ = 0;              // current feed-forward, added to every command
   std::optional<std::int64_t> ff_last_mono_;
   std::optional<double> ff_last_c_;   // filtered temperature at the last ff update

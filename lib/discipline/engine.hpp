@@ -85,8 +85,9 @@ struct EngineStatus {
 //   never multiplies the PHC's ~13 ppm frequency error; only the delay between an edge and
 //   the moment its command applies comes from monotonic time.
 // - Temperature feed-forward: once the temperature coefficient c is identified, every command
-//   is the servo's frequency + ff, ff = −c·(T_f − T_0) (T_f: step-preserving filtered reading,
-//   T_0: T_f at activation), so the servo sees an oscillator without the temperature effect.
+//   is the servo's frequency + ff, ff = Σ −c·ΔT_f over the readings while c is identified
+//   (T_f: step-preserving filtered reading), so the servo sees an oscillator without the
+//   temperature effect.
 //   The model learns from the whole oscillator (servo's estimate − ff): ff does not bias it.
 //   A change of ff is told to the servo as a phase disturbance (it came up to one reading
 //   interval after the real change), so the next pulse is used rather than gated out.
