@@ -67,6 +67,12 @@ void DaemonStatus::update(const StatusSnapshot& s, double now) {
                                             e.pulses_ambiguous, e.pulses_stale,
                                             e.outliers_rejected});
   phc_.steps.set(e.steps);
+  // The bound grows in holdover, when no pulse comes to record it: publish it on every update.
+  const double bound_s = std::isfinite(e.error_bound_ns) ? e.error_bound_ns * 1e-9 : INFINITY;
+  phc_.error_bound.set(bound_s);
+  if (e.state == discipline::LockState::holdover || e.state == discipline::LockState::freerun) {
+    phc_.error_bound_history.push(now, bound_s);
+  }
   if (e.pulses_seen != last_pulses_seen_ && e.state != discipline::LockState::acquiring) {
     phc_.record_pulse(now, e.last_offset_ns * 1e-9, e.freq_ppb * 1e-9,
                       std::isfinite(e.error_bound_ns) ? e.error_bound_ns * 1e-9 : INFINITY);
