@@ -139,7 +139,7 @@ class EngineImpl final : public Engine {
     if (holding_ && !temp_.identified()) return;
     const double c = temp_.coefficient();
     const double sd = temp_.coefficient_sd();
-    const double weight = c * c / (c * c + sd * sd);
+    const double weight = c * c + sd * sd > 0 ? c * c / (c * c + sd * sd) : 0.0;
     const double change = -weight * c * dtemp;
     if (change == 0) return;
     ff_ppb_ += change;

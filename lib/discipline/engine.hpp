@@ -84,13 +84,15 @@ struct EngineStatus {
 // - The servo's time base is TAI at the edges (exact), so an uncertain monotonic edge time
 //   never multiplies the PHC's ~13 ppm frequency error; only the delay between an edge and
 //   the moment its command applies comes from monotonic time.
-// - Temperature feed-forward: once the temperature coefficient c is identified, every command
-//   is the servo's frequency + ff, ff = Σ −c·ΔT_f over the readings while c is identified
-//   (T_f: step-preserving filtered reading), so the servo sees an oscillator without the
-//   temperature effect.
-//   The model learns from the whole oscillator (servo's estimate − ff): ff does not bias it.
-//   A change of ff is told to the servo as a phase disturbance (it came up to one reading
-//   interval after the real change), so the next pulse is used rather than gated out.
+// - Temperature feed-forward (temperature_feedforward): once the temperature coefficient c has
+//   been identified, every command is the servo's frequency + ff, ff = Σ −w·c·ΔT_f over the
+//   readings (T_f: step-preserving filtered reading, temperature_filter.hpp; w = c²/(c² + sd²)
+//   shrinks an uncertain c; in holdover only while c is identified), so the servo sees an
+//   oscillator without the temperature effect. The model learns from the whole oscillator
+//   (servo's estimate − ff): ff does not bias it. Each change of ff is told to the servo as a
+//   disturbance (Servo::disturbance: it came up to one reading interval after the real change,
+//   and c is known only to sd), so the pulses after a temperature step are used, not gated out.
+//   Without temperature readings nothing changes.
 // - Output::pulse describes the last pulse an event released (acquisition releases two).
 // - ChronySample::phc_minus_tai_ns is the servo's estimate of PHC − TAI at the monotonic time
 //   of the event that produced it (the daemon reads the PHC right then). Sent only while

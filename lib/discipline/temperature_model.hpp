@@ -1,6 +1,8 @@
 #pragma once
 // Learns how the PHC's frequency depends on board temperature while pulses discipline it, to
-// predict the frequency in holdover.
+// predict the frequency in holdover and cancel it in every command (the engine's temperature
+// feed-forward; the engine then feeds add_frequency the whole oscillator error, servo's
+// estimate minus the feed-forward, so the feed-forward does not bias what is learned).
 //
 // The oscillator also random-walks (hundreds of ppb a day on a CM4), so an absolute regression
 // of frequency on temperature would mostly fit the walk. Instead, window means (window_s) of
