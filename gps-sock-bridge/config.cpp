@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 
 #include "config/config.hpp"
+#include "status/catalog.hpp"
 
 namespace nanotime::bridge {
 namespace {
@@ -51,7 +52,15 @@ std::optional<double> offset(config::Table& t, const char* key) {
   return v;
 }
 
+std::string default_listen() { return fmt::format("127.0.0.1:{}", status::kGpsSockBridgePort); }
+
 }  // namespace
+
+status::StatusConfig default_status() {
+  status::StatusConfig s;
+  s.http.listen = default_listen();
+  return s;
+}
 
 BridgeConfig load_config(const config::Document& doc) {
   doc.check_top_level({"gps-sock-bridge", "phc-pps-sync", "status"});
@@ -72,6 +81,9 @@ BridgeConfig load_config(const config::Document& doc) {
   c.confirm_reports = static_cast<int>(t.get_int("confirm_reports", c.confirm_reports, {1, 100}));
   c.median_window = static_cast<int>(t.get_int("median_window", c.median_window, {1, 255}));
   c.max_auto_offset_s = t.get_double("max_auto_offset_s", c.max_auto_offset_s, {0.001, 0.999});
+  // Read (and finished) before t.finish(), so "status" counts as a known key of the table.
+  config::Table status_table = t.subtable("status");
+  c.status = status::read_status_config(status_table, default_listen());
   t.finish();
 
   // Cross-key rules, reported at the key that makes them fail.
@@ -95,6 +107,16 @@ BridgeConfig load_config_file(const std::string& path) {
   return load_config(config::Document::load_file(path));
 }
 
+namespace {
+std::string status_summary(const status::StatusConfig& s) {
+  if (!s.enabled) return "off";
+  return fmt::format("{}{}, at most {} connections, {} s each", s.http.listen,
+                     s.http.allow.empty() ? std::string(" (loopback peers only)")
+                                          : fmt::format(" (also {})", fmt::join(s.http.allow, ", ")),
+                     s.http.max_connections, static_cast<double>(s.http.deadline_ns) / 1e9);
+}
+}  // namespace
+
 std::string describe(const BridgeConfig& c) {
   const auto off = [](const std::string& s) { return s.empty() ? std::string("off") : s; };
   return fmt::format(
@@ -103,7 +125,8 @@ std::string describe(const BridgeConfig& c) {
       "PPS samples:       SOCK {}\n"
       "serial delay:      {}\n"
       "fix required:      mode >= {} ({})\n"
-      "jump gate:         tolerance {} s, {} confirming reports, median of {}\n",
+      "jump gate:         tolerance {} s, {} confirming reports, median of {}\n"
+      "status HTTP:       {}\n",
       c.gpsd_host, c.gpsd_port, off(c.time_socket),
       c.shm_units.empty() ? std::string("none") : fmt::format("{}", fmt::join(c.shm_units, ",")),
       c.shm_units.empty() ? std::string() : fmt::format(" (perm {:04o})", c.shm_perm),
@@ -111,7 +134,7 @@ std::string describe(const BridgeConfig& c) {
       c.offset_s ? fmt::format("{} s", *c.offset_s)
                  : fmt::format("auto (from PPS, at most {} s)", c.max_auto_offset_s),
       c.min_fix_mode, c.min_fix_mode == 2 ? "2D" : "3D", c.jump_tolerance_s, c.confirm_reports,
-      c.median_window);
+      c.median_window, status_summary(c.status));
 }
 
 }  // namespace nanotime::bridge

@@ -8,6 +8,8 @@
 #include <sys/types.h>
 #include <vector>
 
+#include "status/http_config.hpp"
+
 namespace nanotime::config {
 class Document;
 }
@@ -16,6 +18,9 @@ namespace nanotime::bridge {
 
 inline constexpr const char* kDefaultConfigPath = "/etc/nanotime/nanotime.toml";
 inline constexpr const char* kSection = "gps-sock-bridge";
+
+// The status endpoint when [gps-sock-bridge.status] is absent.
+status::StatusConfig default_status();
 
 struct BridgeConfig {
   std::string gpsd_host = "127.0.0.1";
@@ -31,6 +36,8 @@ struct BridgeConfig {
   int confirm_reports = 3;
   int median_window = 9;
   double max_auto_offset_s = 0.9;
+  // [gps-sock-bridge.status]: /metrics, /status and the dashboard (default 127.0.0.1:8474).
+  status::StatusConfig status = default_status();
 
   bool auto_offset() const { return !offset_s.has_value(); }
 };
