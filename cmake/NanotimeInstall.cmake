@@ -9,7 +9,8 @@
 #   /usr/share/nanotime/chrony/nanotime.conf               chrony drop-in   } copied into /etc
 #   /usr/share/nanotime/ptp4l/*.cfg                        ptp4l GM configs } by nanotime-setup
 #   /usr/share/nanotime/systemd/ptp4l@.service.d/nanotime.conf  drop-in for Debian's ptp4l@
-#   /usr/share/man/man8/*.8
+#   /usr/bin/nanotime                                      front-end (scripts/nanotime.sh)
+#   /usr/share/man/man8/*.8, /usr/share/man/man1/*.1
 # (nanotime-status installs itself, from status/CMakeLists.txt, to /usr/bin.)
 #
 # The chrony and ptp4l files are NOT installed into /etc/chrony or /etc/systemd directly: they
@@ -47,6 +48,13 @@ nanotime_install_target(phc-pps-sync ${CMAKE_INSTALL_SBINDIR})
 nanotime_install_target(gps-sock-bridge ${CMAKE_INSTALL_SBINDIR})
 nanotime_install_file(PROGRAMS scripts/nanotime-setup ${CMAKE_INSTALL_SBINDIR})
 nanotime_install_file(PROGRAMS scripts/nanotime-doctor ${CMAKE_INSTALL_SBINDIR})
+# The user's front-end, `nanotime status|doctor|setup|...` (nanotime(1)).
+if(EXISTS ${PROJECT_SOURCE_DIR}/scripts/nanotime.sh)
+  install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/nanotime.sh DESTINATION ${CMAKE_INSTALL_BINDIR}
+          RENAME nanotime)
+else()
+  message(WARNING "install: scripts/nanotime.sh does not exist, not installed")
+endif()
 if(IS_DIRECTORY ${PROJECT_SOURCE_DIR}/scripts/nanotime)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/scripts/nanotime
           DESTINATION ${NANOTIME_DATADIR}/python
@@ -71,9 +79,10 @@ foreach(page gps-sock-bridge/gps-sock-bridge.8 phc-pps-sync/phc-pps-sync.8
              scripts/nanotime-setup.8 scripts/nanotime-doctor.8)
   nanotime_install_file(FILES ${page} ${CMAKE_INSTALL_MANDIR}/man8)
 endforeach()
-# nanotime-status (a user command): its page, when there is one.
+# nanotime-status and nanotime (user commands): their pages.
 file(GLOB _nanotime_status_pages ${PROJECT_SOURCE_DIR}/status/*.1)
 install(FILES ${_nanotime_status_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+nanotime_install_file(FILES scripts/nanotime.1 ${CMAKE_INSTALL_MANDIR}/man1)
 
 # --- nanotime_package: what the Debian package build compiles ---
 # Only the installed programs and, with tests, the unit tests (what `ctest -L unit` runs) and

@@ -46,8 +46,9 @@ void Bridge::handle(const gpsd::Event& event, std::int64_t now_mono_ns) {
           on_connection(true);
         } else if constexpr (std::is_same_v<T, gpsd::Disconnected>) {
           on_connection(false);
+        } else if constexpr (std::is_same_v<T, gpsd::SkyReport>) {
+          satellites_used_ = e.satellites_used;  // shown on the status endpoint only
         }
-        // SkyReport: not used by the bridge.
       },
       event);
 }
@@ -59,6 +60,7 @@ void Bridge::on_connection(bool up) {
     // re-confirm after reconnecting (gpsd or the receiver may have restarted meanwhile).
     // (Silently: the connection loss itself was logged by the client.)
     mode_ = 0;
+    satellites_used_.reset();
     time_gate_.reset();
     pps_gate_.reset();
   }
@@ -131,6 +133,7 @@ void Bridge::on_time(const gpsd::TimeReport& r) {
               config_.confirm_reports);
   }
   ++counters_.time_sent;
+  last_.time_offset_ns = offset_ns;
   outputs_.time_sample(Sample{r.clock_ns, offset_ns, leap_for_sample(utc_second(r.real_ns), leap_)});
 }
 
@@ -140,6 +143,7 @@ void Bridge::on_pulse(const gpsd::PulseReport& r, std::int64_t now_mono_ns) {
     log::notice("PPS reports present{}", r.qerr_ns ? " (with qErr)" : "");
     pps_present_ = true;
   }
+  if (r.qerr_ns) last_.pps_qerr_ns = r.qerr_ns;
   if (delay_.add_pulse(r.real_ns, r.clock_ns)) note_delay_estimate();
   if (!fix_ok()) {
     ++counters_.pps_no_fix;
@@ -160,6 +164,7 @@ void Bridge::on_pulse(const gpsd::PulseReport& r, std::int64_t now_mono_ns) {
               config_.confirm_reports);
   }
   ++counters_.pps_sent;
+  last_.pps_offset_ns = offset_ns;
   outputs_.pps_sample(Sample{r.clock_ns, offset_ns, leap_for_sample(utc_second(r.real_ns), leap_)});
 }
 

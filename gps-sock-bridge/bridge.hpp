@@ -47,6 +47,17 @@ struct BridgeCounters {
   std::uint64_t pps_sent = 0;
   std::uint64_t pps_held = 0;
   std::uint64_t pps_no_fix = 0;
+
+  // Reports not sent, for nanotime_bridge_samples_total{result="rejected"}.
+  std::uint64_t time_rejected() const { return time_held + time_no_fix + time_no_delay; }
+  std::uint64_t pps_rejected() const { return pps_held + pps_no_fix; }
+};
+
+// The last sample sent on each stream (for the status endpoint); nullopt before the first.
+struct LastSamples {
+  std::optional<double> time_offset_ns;  // TOFF real − clock + serial delay
+  std::optional<double> pps_offset_ns;   // PPS real − clock − qErr
+  std::optional<double> pps_qerr_ns;     // qErr of the last PPS report that carried one
 };
 
 class Bridge {
@@ -70,6 +81,9 @@ class Bridge {
   bool pps_present() const { return pps_present_; }
   std::optional<double> serial_delay_estimate_ns() const { return delay_.estimate_ns(); }
   const BridgeCounters& counters() const { return counters_; }
+  int fix_mode() const { return mode_; }
+  std::optional<int> satellites_used() const { return satellites_used_; }
+  const LastSamples& last_samples() const { return last_; }
   // One line for sd_notify STATUS= and the periodic log.
   std::string status() const;
 
@@ -89,6 +103,8 @@ class Bridge {
   SerialDelayEstimator delay_;
   std::optional<ScheduledLeap> leap_;
   BridgeCounters counters_;
+  LastSamples last_;
+  std::optional<int> satellites_used_;
 
   int mode_ = 0;
   bool gpsd_up_ = false;

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@
 #include "log/log.hpp"
 #include "refclock/shm_writer.hpp"
 #include "refclock/sock_writer.hpp"
+#include "status/catalog.hpp"
+#include "status/endpoint.hpp"
+#include "status/http_server.hpp"
+#include "status/metrics.hpp"
 #include "util/fd.hpp"
 
 namespace nanotime::bridge {
@@ -47,10 +52,24 @@ std::int64_t monotonic_ns() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// Unix seconds: the axis of the status histories and of /status "time_s".
+double realtime_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// Samples a writer could not hand to chronyd (socket absent, chronyd down), per stream. Kept by
+// the Daemon so that a reload (new writers) does not reset them.
+struct DeliveryCounts {
+  std::uint64_t time_not_delivered = 0;
+  std::uint64_t pps_not_delivered = 0;
+};
+
 // Where samples go: chrony SOCK sockets and NTP SHM segments, as configured.
 class DaemonOutputs : public Outputs {
  public:
-  explicit DaemonOutputs(const BridgeConfig& c) {
+  DaemonOutputs(const BridgeConfig& c, DeliveryCounts& counts) : counts_(counts) {
     if (!c.time_socket.empty()) time_ = std::make_unique<refclock::SockWriter>(c.time_socket, "GPS");
     if (!c.pps_socket.empty()) pps_ = std::make_unique<refclock::SockWriter>(c.pps_socket, "PPS");
     for (const int unit : c.shm_units) {
@@ -59,7 +78,10 @@ class DaemonOutputs : public Outputs {
     }
   }
   void time_sample(const Sample& s) override {
-    if (time_) (void)time_->send_time(s.system_ns, s.true_minus_system_ns, s.leap);
+    if (time_ && time_->send_time(s.system_ns, s.true_minus_system_ns, s.leap) !=
+                     refclock::Delivery::sent) {
+      ++counts_.time_not_delivered;
+    }
     for (auto& w : shm_) {
       w.write(refclock::ShmSample{s.system_ns + static_cast<std::int64_t>(
                                                     std::llround(s.true_minus_system_ns)),
@@ -67,10 +89,14 @@ class DaemonOutputs : public Outputs {
     }
   }
   void pps_sample(const Sample& s) override {
-    if (pps_) (void)pps_->send_time(s.system_ns, s.true_minus_system_ns, s.leap);
+    if (pps_ && pps_->send_time(s.system_ns, s.true_minus_system_ns, s.leap) !=
+                    refclock::Delivery::sent) {
+      ++counts_.pps_not_delivered;
+    }
   }
 
  private:
+  DeliveryCounts& counts_;
   std::unique_ptr<refclock::SockWriter> time_;
   std::unique_ptr<refclock::SockWriter> pps_;
   std::vector<refclock::ShmWriter> shm_;
@@ -83,11 +109,87 @@ struct Pipeline {
   std::unique_ptr<Bridge> bridge;
 };
 
-Pipeline make_pipeline(const BridgeConfig& c) {
-  Pipeline p{c, std::make_unique<DaemonOutputs>(c), nullptr};
+Pipeline make_pipeline(const BridgeConfig& c, DeliveryCounts& counts) {
+  Pipeline p{c, std::make_unique<DaemonOutputs>(c, counts), nullptr};
   p.bridge = std::make_unique<Bridge>(p.config, *p.outputs);
   return p;
 }
+
+// lib/status's metrics for the bridge, and the HTTP server (/metrics, /status, /) when enabled.
+// The server lives as long as the process: a reload does not move it (see gps-sock-bridge.8).
+class StatusPublisher {
+ public:
+  explicit StatusPublisher(const status::StatusConfig& c)
+      : common_(registry_, "gps-sock-bridge", NANOTIME_VERSION, realtime_s()),
+        gpsd_(registry_),
+        bridge_(registry_) {
+    if (c.enabled) {
+      http_.emplace(c.http);  // throws std::system_error when the address cannot be bound
+      status::install_routes(*http_, registry_, realtime_s);
+    }
+  }
+
+  int fd() const { return http_ ? http_->fd() : -1; }
+  std::optional<std::int64_t> next_deadline_ns() const {
+    return http_ ? http_->next_deadline_ns() : std::nullopt;
+  }
+  void handle_ready(std::int64_t now_mono_ns) {
+    if (http_) http_->handle_ready(now_mono_ns);
+  }
+  std::string endpoint() const { return http_ ? http_->endpoint() : std::string("off"); }
+
+  void connected() { gpsd_.connects.inc(); }
+
+  // A reload replaces the Bridge and its counters: keep the totals going up.
+  void carry_over(const Bridge& old) {
+    const BridgeCounters& c = old.counters();
+    base_.time_sent += c.time_sent;
+    base_.time_held += c.time_rejected();
+    base_.pps_sent += c.pps_sent;
+    base_.pps_held += c.pps_rejected();
+    last_time_sent_ = 0;
+    last_pps_sent_ = 0;
+  }
+
+  // After every batch of gpsd events and every tick; cheap.
+  void update(const Bridge& b, const DeliveryCounts& d) {
+    const double now = realtime_s();
+    gpsd_.connected.set_bool(b.gpsd_connected());
+    gpsd_.fix_mode.set(b.fix_mode());
+    if (b.satellites_used()) {
+      gpsd_.satellites_used.set(*b.satellites_used());
+    } else {
+      gpsd_.satellites_used.clear();
+    }
+    const BridgeCounters& c = b.counters();
+    const LastSamples& last = b.last_samples();
+    if (c.time_sent != last_time_sent_ && last.time_offset_ns) {
+      bridge_.record_serial_offset(now, *last.time_offset_ns * 1e-9);
+    }
+    if (c.pps_sent != last_pps_sent_ && last.pps_offset_ns) {
+      bridge_.record_pps_offset(now, *last.pps_offset_ns * 1e-9);
+    }
+    last_time_sent_ = c.time_sent;
+    last_pps_sent_ = c.pps_sent;
+    if (last.pps_qerr_ns) bridge_.pps_qerr.set(*last.pps_qerr_ns * 1e-9);
+    bridge_.toff_sent.set(base_.time_sent + c.time_sent);
+    bridge_.toff_rejected.set(base_.time_held + c.time_rejected());
+    bridge_.toff_not_delivered.set(d.time_not_delivered);
+    bridge_.pps_sent.set(base_.pps_sent + c.pps_sent);
+    bridge_.pps_rejected.set(base_.pps_held + c.pps_rejected());
+    bridge_.pps_not_delivered.set(d.pps_not_delivered);
+  }
+
+ private:
+  status::Registry registry_;
+  status::CommonMetrics common_;
+  status::GpsdMetrics gpsd_;
+  status::BridgeMetrics bridge_;
+  std::optional<status::HttpServer> http_;
+  BridgeCounters base_;  // time_held / pps_held here: all rejected reports before the reload
+  std::uint64_t last_time_sent_ = 0;
+  std::uint64_t last_pps_sent_ = 0;
+};
 
 util::Fd make_signalfd() {
   sigset_t mask;
@@ -107,16 +209,18 @@ class Daemon {
  public:
   Daemon(std::string config_path, const BridgeConfig& config)
       : config_path_(std::move(config_path)),
-        pipeline_(make_pipeline(config)),
+        pipeline_(make_pipeline(config, deliveries_)),
         gpsd_(std::make_unique<gpsd::GpsdClient>(config.gpsd_host, config.gpsd_port)),
-        signals_(make_signalfd()) {}
+        signals_(make_signalfd()),
+        status_(config.status) {}
 
   int run() {
     std::uint64_t watchdog_usec = 0;
     const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
-    log::notice("started: gpsd {}, time SOCK {}, PPS SOCK {}, SHM units {}",
+    log::notice("started: gpsd {}, time SOCK {}, PPS SOCK {}, SHM units {}, status HTTP {}",
                 gpsd_->endpoint(), or_off(pipeline_.config.time_socket),
-                or_off(pipeline_.config.pps_socket), pipeline_.config.shm_units.size());
+                or_off(pipeline_.config.pps_socket), pipeline_.config.shm_units.size(),
+                status_.endpoint());
     sd_notify(0, "READY=1\nSTATUS=starting: connecting to gpsd");
 
     std::int64_t next_tick = monotonic_ns();
@@ -127,6 +231,7 @@ class Daemon {
       if (now >= next_tick) {
         pipeline_.bridge->tick(now);
         update_status();
+        status_.update(*pipeline_.bridge, deliveries_);
         if (watchdog) sd_notify(0, "WATCHDOG=1");
         next_tick = now + kTickNs;
       }
@@ -137,22 +242,28 @@ class Daemon {
 
       std::int64_t wake = next_tick;
       if (!gpsd_->connected()) wake = std::min(wake, gpsd_->next_attempt_ns());
+      if (const auto d = status_.next_deadline_ns()) wake = std::min(wake, *d);
       const int timeout_ms =
           static_cast<int>(std::clamp<std::int64_t>((wake - now + 999'999) / 1'000'000, 0, 1000));
 
-      pollfd fds[2] = {{signals_.get(), POLLIN, 0}, {gpsd_->fd(), POLLIN, 0}};
-      const nfds_t nfds = gpsd_->fd() >= 0 ? 2 : 1;
-      const int n = poll(fds, nfds, timeout_ms);
+      // Fixed slots: signals, HTTP (fd -1 when off: poll ignores it), gpsd (-1 when down).
+      pollfd fds[3] = {{signals_.get(), POLLIN, 0}, {status_.fd(), POLLIN, 0},
+                       {gpsd_->fd(), POLLIN, 0}};
+      const int n = poll(fds, 3, timeout_ms);
       if (n < 0) {
         if (errno == EINTR) continue;
         log::error("poll: {}", std::strerror(errno));
         return kExitFatal;
       }
       if ((fds[0].revents & POLLIN) != 0) handle_signals();
-      if (nfds == 2 && fds[1].revents != 0) {
+      if (fds[2].fd >= 0 && fds[2].revents != 0) {
         const std::int64_t t = monotonic_ns();
         feed(gpsd_->read_events(t), t);
       }
+      // Never blocks; also expires connections past their deadline.
+      const std::int64_t after = monotonic_ns();
+      const auto deadline = status_.next_deadline_ns();
+      if (fds[1].revents != 0 || (deadline && after >= *deadline)) status_.handle_ready(after);
     }
     sd_notify(0, "STOPPING=1");
     log::notice("stopping: {}", pipeline_.bridge->status());
@@ -163,7 +274,11 @@ class Daemon {
   static std::string or_off(const std::string& s) { return s.empty() ? "off" : s; }
 
   void feed(const std::vector<gpsd::Event>& events, std::int64_t now) {
-    for (const auto& e : events) pipeline_.bridge->handle(e, now);
+    for (const auto& e : events) {
+      if (std::holds_alternative<gpsd::Connected>(e)) status_.connected();
+      pipeline_.bridge->handle(e, now);
+    }
+    if (!events.empty()) status_.update(*pipeline_.bridge, deliveries_);
   }
 
   void update_status() {
@@ -191,9 +306,14 @@ class Daemon {
     sd_notify(0, "RELOADING=1");
     try {
       const BridgeConfig c = load_config_file(config_path_);
-      Pipeline p = make_pipeline(c);
+      Pipeline p = make_pipeline(c, deliveries_);
       const bool same_gpsd =
           c.gpsd_host == pipeline_.config.gpsd_host && c.gpsd_port == pipeline_.config.gpsd_port;
+      if (c.status.enabled != pipeline_.config.status.enabled ||
+          c.status.http.listen != pipeline_.config.status.http.listen) {
+        log::warning("[gps-sock-bridge.status] changes take effect at the next restart");
+      }
+      status_.carry_over(*pipeline_.bridge);
       pipeline_ = std::move(p);
       if (!same_gpsd) {
         gpsd_ = std::make_unique<gpsd::GpsdClient>(c.gpsd_host, c.gpsd_port);
@@ -208,9 +328,11 @@ class Daemon {
   }
 
   std::string config_path_;
+  DeliveryCounts deliveries_;  // before pipeline_: its outputs count into it
   Pipeline pipeline_;
   std::unique_ptr<gpsd::GpsdClient> gpsd_;
   util::Fd signals_;
+  StatusPublisher status_;
   std::string last_status_;
   bool stop_ = false;
 };

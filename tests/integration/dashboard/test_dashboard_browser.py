@@ -40,11 +40,8 @@ OUTAGE_START_S, OUTAGE_S = 40, 20
 HISTORIES = ("phc_offset_seconds", "phc_frequency_adjustment_ratio", "error_bound_seconds")
 ARTIFACTS = os.environ.get("NANOTIME_ARTIFACT_DIR") or os.getcwd()
 # lib/status keeps one point per 1 s slot and revises the newest one while its slot lasts (several
-# updates a second in holdover: the mean, the latest time); dashboard.html appends only points
-# newer than its last, so it keeps the first version too: an extra, stale point per revised
-# slot. Until the page replaces a revised slot, such points are reported, not failed. Set to
-# True (or NANOTIME_DASHBOARD_STRICT_SLOTS=1) once dashboard.html is fixed.
-STRICT_SLOTS = os.environ.get("NANOTIME_DASHBOARD_STRICT_SLOTS") == "1"
+# updates a second in holdover): the page must replace a revised slot, not keep a stale point —
+# the "every plotted point is /status's" check below catches that.
 # To try a dashboard.html change without rebuilding the daemon: NANOTIME_DASHBOARD_HTML=FILE
 # serves FILE as / from a local proxy that forwards /status to the daemon.
 DASHBOARD_HTML = os.environ.get("NANOTIME_DASHBOARD_HTML")
@@ -89,17 +86,6 @@ def check_plots_follow_status(snap, st):
         pts = list(zip(plot["t"], plot["v"]))
         check(len(pts) >= 5, f"{name}: {len(pts)} points plotted")
         wrong = [(t, v, ref.get(t)) for t, v in pts if ref.get(t) != v]
-        res = hist.get("resolution_s") or 0
-        slots = {}
-        for t in ref:
-            slots.setdefault(int(t // res) if res else t, []).append(t)
-        revised = [w for w in wrong if res and w[2] is None and
-                   any(t > w[0] for t in slots.get(int(w[0] // res), []))]
-        if revised and not STRICT_SLOTS:
-            print(f"KNOWN ISSUE: {name}: {len(revised)} plotted points are earlier versions of a "
-                  f"slot /status has since revised (dashboard.html mergeHistories): "
-                  f"{revised[:2]}", flush=True)
-            wrong = [w for w in wrong if w not in revised]
         check(not wrong, f"{name}: every plotted point is /status's (same t, same v) "
                          f"{wrong[:3] if wrong else ''}")
         lo, hi = pts[0][0], pts[-1][0]

@@ -194,3 +194,51 @@ TEST_CASE("leap flag only during the UTC day that ends with the scheduled leap",
   REQUIRE(out.time.size() == 1);
   CHECK(out.time[0].leap == refclock::Leap::del);
 }
+
+TEST_CASE("bridge: what the status endpoint reads (last samples, fix, satellites, rejected)",
+          "[unit]") {
+  FakeOutputs out;
+  BridgeConfig c = base_config();
+  c.offset_s = 0.1;  // configured 100 ms, real delay 125 ms: TOFF offset = −25 ms
+  Bridge b(c, out);
+  CHECK_FALSE(b.last_samples().time_offset_ns);
+  CHECK_FALSE(b.last_samples().pps_offset_ns);
+  CHECK_FALSE(b.last_samples().pps_qerr_ns);
+  CHECK_FALSE(b.satellites_used());
+  b.handle(gpsd::Connected{}, 0);
+  b.handle(gpsd::SkyReport{9, 14}, 0);
+  CHECK(b.satellites_used() == 9);
+
+  Feed f{b, 1'000 /* system 1 µs ahead */};
+  f.second(kT0, 1, 4.0);  // no fix: both reports rejected, nothing recorded but the qErr
+  CHECK(b.fix_mode() == 1);
+  CHECK(b.counters().time_rejected() == 1);
+  CHECK(b.counters().pps_rejected() == 1);
+  CHECK_FALSE(b.last_samples().time_offset_ns);
+  CHECK(b.last_samples().pps_qerr_ns == Approx(4.0));
+
+  for (int i = 1; i <= 3; ++i) f.second(kT0 + i, 3, 2.0);
+  CHECK(b.fix_mode() == 3);
+  // Startup confirmation: two held per stream, then one sent (3 reports with confirm_reports 3).
+  CHECK(b.counters().time_sent == 1);
+  CHECK(b.counters().time_rejected() == 1 + 2);
+  CHECK(b.counters().pps_sent == 1);
+  CHECK(b.counters().pps_rejected() == 1 + 2);
+  // TOFF: real − clock + offset = −(1 µs + 125 ms) + 100 ms.
+  REQUIRE(b.last_samples().time_offset_ns);
+  CHECK(*b.last_samples().time_offset_ns == Approx(-25'001'000.0).margin(1e-3));
+  // PPS: real − clock − qErr = −1 µs − 2 ns.
+  REQUIRE(b.last_samples().pps_offset_ns);
+  CHECK(*b.last_samples().pps_offset_ns == Approx(-1'002.0).margin(1e-6));
+  CHECK(b.last_samples().pps_qerr_ns == Approx(2.0));
+
+  // Without qErr the last known one stays (libgps cannot tell absent from 0: see events.hpp).
+  f.second(kT0 + 4, 3, std::nullopt);
+  CHECK(b.last_samples().pps_qerr_ns == Approx(2.0));
+  CHECK(*b.last_samples().pps_offset_ns == Approx(-1'000.0).margin(1e-6));
+
+  b.handle(gpsd::Disconnected{"test"}, 5 * kS);
+  CHECK(b.fix_mode() == 0);
+  CHECK_FALSE(b.satellites_used());
+  CHECK(b.counters().time_sent == 2);  // counters survive a reconnect
+}

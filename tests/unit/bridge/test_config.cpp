@@ -100,3 +100,64 @@ TEST_CASE("config: errors name file:line and the key", "[unit]") {
   CHECK_THAT(error_of("[gps-sock-brigde]\n"), StartsWith("test.toml:1:") && Contains("unknown section"));
   CHECK_THAT(error_of("[gps-sock-bridge]\ngpsd_port = \n"), StartsWith("test.toml:2:"));  // syntax
 }
+
+TEST_CASE("config: [gps-sock-bridge.status] defaults to 127.0.0.1:8474", "[unit]") {
+  for (const char* text : {"", "[gps-sock-bridge]\n", "[gps-sock-bridge]\n[gps-sock-bridge.status]\n"}) {
+    const BridgeConfig c = load(text);
+    CHECK(c.status.enabled);
+    CHECK(c.status.http.listen == "127.0.0.1:8474");
+    CHECK(c.status.http.allow.empty());
+    CHECK(c.status.http.max_connections == 16);
+    CHECK(c.status.http.deadline_ns == 5'000'000'000);
+  }
+  CHECK(default_status().http.listen == "127.0.0.1:8474");
+  CHECK_THAT(describe(load("")), Catch::Matchers::Contains("status HTTP:       127.0.0.1:8474"));
+}
+
+TEST_CASE("config: the status sub-table parses every key", "[unit]") {
+  const BridgeConfig c = load(
+      "[gps-sock-bridge]\n"
+      "gpsd_port = 2948\n"
+      "[gps-sock-bridge.status]\n"
+      "enabled = true\n"
+      "listen = \"0.0.0.0:9000\"\n"
+      "allow = [\"192.168.1.0/24\", \"10.0.0.0/8\"]\n"
+      "max_connections = 4\n"
+      "deadline_s = 2.5\n");
+  CHECK(c.gpsd_port == 2948);  // the parent table still reads its own keys
+  CHECK(c.status.enabled);
+  CHECK(c.status.http.listen == "0.0.0.0:9000");
+  REQUIRE(c.status.http.allow.size() == 2);
+  CHECK(c.status.http.allow[1] == "10.0.0.0/8");
+  CHECK(c.status.http.max_connections == 4);
+  CHECK(c.status.http.deadline_ns == 2'500'000'000);
+  CHECK_THAT(describe(c), Catch::Matchers::Contains("0.0.0.0:9000 (also 192.168.1.0/24, 10.0.0.0/8)"));
+
+  const BridgeConfig off = load("[gps-sock-bridge.status]\nenabled = false\n");
+  CHECK_FALSE(off.status.enabled);
+  CHECK_THAT(describe(off), Catch::Matchers::Contains("status HTTP:       off"));
+  // An inline table is the same table.
+  CHECK(load("[gps-sock-bridge]\nstatus = { listen = \"unix:/run/b.sock\" }\n").status.http.listen ==
+        "unix:/run/b.sock");
+}
+
+TEST_CASE("config: status sub-table errors name file:line and the key", "[unit]") {
+  using Catch::Matchers::Contains;
+  using Catch::Matchers::StartsWith;
+  CHECK_THAT(error_of("[gps-sock-bridge]\n[gps-sock-bridge.status]\nlisen = \"127.0.0.1:1\"\n"),
+             StartsWith("test.toml:3:") && Contains("lisen") && Contains("unknown key"));
+  CHECK_THAT(error_of("[gps-sock-bridge.status]\n\nlisten = \"127.0.0.1\"\n"),
+             StartsWith("test.toml:3:") && Contains("listen"));
+  CHECK_THAT(error_of("[gps-sock-bridge.status]\nallow = [\"192.168.1.0/33\"]\n"),
+             StartsWith("test.toml:2:") && Contains("allow"));
+  CHECK_THAT(error_of("[gps-sock-bridge.status]\nallow = \"192.168.1.0/24\"\n"),
+             StartsWith("test.toml:2:") && Contains("allow"));
+  CHECK_THAT(error_of("[gps-sock-bridge.status]\nmax_connections = 0\n"),
+             StartsWith("test.toml:2:") && Contains("max_connections"));
+  CHECK_THAT(error_of("[gps-sock-bridge.status]\ndeadline_s = 100\n"),
+             StartsWith("test.toml:2:") && Contains("deadline_s"));
+  CHECK_THAT(error_of("[gps-sock-bridge.status]\nenabled = \"yes\"\n"),
+             StartsWith("test.toml:2:") && Contains("enabled"));
+  // `status` as a plain key of the bridge table is not a table.
+  CHECK_THAT(error_of("[gps-sock-bridge]\nstatus = 1\n"), StartsWith("test.toml:2:") && Contains("status"));
+}
