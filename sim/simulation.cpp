@@ -6,9 +6,8 @@
 #include <queue>
 
 #include "sim/faults.hpp"
-#include "sim/links.hpp"
 #include "sim/phc.hpp"
-#include "sim/receiver.hpp"
+#include "sim/pulse_plan.hpp"
 #include "sim/temperature.hpp"
 #include "sim/timescale.hpp"
 
@@ -62,9 +61,7 @@ class Simulation {
         temperature_(p.temperature, p.faults.temperature_step, seed),
         phc_(p.phc, seed, p.temperature.mean_c,
              [this](double t_s) { return temperature_.true_c(t_s); }),
-        receiver_(p.gnss, seed),
-        extts_(p.extts, seed),
-        tod_(p.tod, seed),
+        planner_(p, seed),
         send_temperature_(p.temperature.present || !p.faults.temperature_step.empty()) {}
 
   SimResult run() {
@@ -103,6 +100,17 @@ class Simulation {
     e.event = std::move(ev);
     push(std::move(e));
   }
+  void push_capture(std::int64_t k, const PlannedCapture& c, bool carrier_up) {
+    QueuedEvent e;
+    e.t_ns = c.t_ns;
+    e.kind = Kind::capture;
+    e.k = k;
+    e.falling = c.falling;
+    e.deliver = c.delivered && carrier_up;
+    e.extra_ns = c.extra_ns;
+    e.delay_ns = c.delay_ns;
+    push(std::move(e));
+  }
   std::int64_t mono(std::int64_t t_ns) const { return t_ns + kMonoOffsetNs; }
   std::int64_t end_ns() const { return duration_s_ * kNs; }
 
@@ -132,59 +140,36 @@ class Simulation {
     }
   }
 
-  // Draw everything about pulse k (each model once per second, faults or not) and schedule it.
+  // Draw everything about pulse k (PulsePlanner: each model once per second, faults or not) and
+  // schedule it as engine events.
   void generate(std::int64_t k) {
-    const std::int64_t nominal = k * kNs;
     const double t_s = static_cast<double>(k);
-    const PulseError pe = receiver_.next(k);
-    const Delivery ed = extts_.next();
-    const double fall_delay_s = p_.phc.both_edges ? extts_.next_delay_s() : 0.0;
-    const Delivery td = tod_.next();
+    const SecondPlan plan = planner_.plan(k, ts_, faults_);
+    const std::int64_t nominal = plan.nominal_ns;
     const double temperature_c = send_temperature_ ? temperature_.reading_c(t_s + 0.5) : 0.0;
 
     push_simple(nominal, Kind::record, k);
-    const std::int64_t tai_s = ts_.tai_s_of_pulse(k);
-    const UtcLabel label = ts_.label(tai_s);
-    const std::int64_t wrong = faults_.tod_wrong_offset_s(t_s);
-    const bool gpsd_up = !faults_.tod_outage(t_s);
-
-    if (!faults_.pps_outage(t_s)) {
-      const double edge_ns = pe.edge_error_ns + faults_.pulse_offset_ns(k) + p_.gnss.cable_delay_ns;
-      const double whole = std::floor(edge_ns);
-      const std::int64_t t_edge = nominal + static_cast<std::int64_t>(whole);
-      const bool delivered = !ed.lost && !faults_.carrier_loss(t_s);
-      if (!delivered) ++res_.pulses_lost;
-      QueuedEvent c;
-      c.t_ns = t_edge;
-      c.kind = Kind::capture;
-      c.k = k;
-      c.extra_ns = edge_ns - whole;
-      c.deliver = delivered;
-      c.delay_ns = to_ns(ed.delay_s);
-      push(c);
-      if (p_.phc.both_edges) {
-        c.t_ns = t_edge + to_ns(p_.phc.pulse_width_s);
-        c.falling = true;
-        // The driver delivers the falling edge after the rising one.
-        c.delay_ns = std::max(to_ns(fall_delay_s), c.delay_ns - to_ns(p_.phc.pulse_width_s));
-        push(c);
-      }
-      if (gpsd_up) {
-        d::PulseReport r;
-        r.utc_s = label.utc_s + wrong;
-        r.edge_mono_ns = mono(t_edge);
-        r.qerr_ns = pe.qerr_ns;
-        push_engine(nominal - kPulseReportLeadNs, r);
-      }
+    // Carrier loss for the whole second: the edge is counted lost now (capture() drops it).
+    const bool carrier_up = !faults_.carrier_loss(t_s);
+    if (plan.rising) {
+      if (!plan.rising->delivered || !carrier_up) ++res_.pulses_lost;
+      push_capture(k, *plan.rising, carrier_up);
     }
-    if (gpsd_up && !td.lost) {
+    if (plan.falling) push_capture(k, *plan.falling, carrier_up);
+    if (plan.pulse_report) {
+      d::PulseReport r;
+      r.utc_s = plan.pulse_report->utc_s;
+      r.edge_mono_ns = mono(plan.pulse_report->t_edge_ns);
+      r.qerr_ns = plan.pulse_report->qerr_ns;
+      push_engine(plan.pulse_report->at_ns, r);
+    }
+    if (plan.time_report) {
       d::TimeReport r;
-      r.utc_s = label.utc_s + wrong;
-      r.tai_utc_s = label.tai_utc_s;
-      r.leap = label.leap_pending ? d::LeapWarning::insert : d::LeapWarning::none;
-      const std::int64_t at = nominal + to_ns(td.delay_s + faults_.tod_extra_delay_s(t_s));
-      r.arrival_mono_ns = mono(at);
-      push_engine(at, r);
+      r.utc_s = plan.time_report->utc_s;
+      r.tai_utc_s = plan.time_report->tai_utc_s;
+      r.leap = plan.time_report->leap_pending ? d::LeapWarning::insert : d::LeapWarning::none;
+      r.arrival_mono_ns = mono(plan.time_report->at_ns);
+      push_engine(plan.time_report->at_ns, r);
     }
     const std::int64_t tick = nominal + kTickPhaseNs;
     push_engine(tick, d::Tick{mono(tick)});
@@ -292,9 +277,7 @@ class Simulation {
   FaultSchedule faults_;
   TemperatureModel temperature_;
   SimulatedPhc phc_;
-  SimulatedReceiver receiver_;
-  ExttsChannel extts_;
-  TodChannel tod_;
+  PulsePlanner planner_;
   bool send_temperature_;
 
   std::priority_queue<QueuedEvent, std::vector<QueuedEvent>, Later> queue_;

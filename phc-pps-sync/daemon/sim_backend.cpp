@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 #include <system_error>
 
@@ -62,9 +63,7 @@ RealtimeSim::RealtimeSim(const sim::Profile& profile, std::uint64_t seed, Clocks
       temperature_(profile_.temperature, profile_.faults.temperature_step, seed),
       phc_(profile_.phc, seed, profile_.temperature.mean_c,
            [this](double t_s) { return temperature_.true_c(t_s); }),
-      receiver_(profile_.gnss, seed),
-      extts_(profile_.extts, seed),
-      tod_channel_(profile_.tod, seed),
+      planner_(profile_, seed),
       has_temperature_(profile_.temperature.present || !profile_.faults.temperature_step.empty()),
       tod_(*this),
       link_(*this),
@@ -157,51 +156,33 @@ void RealtimeSim::dispatch(const Queued& q) {
   }
 }
 
-// As sim/simulation.cpp: every model draws once per second whatever the faults.
+// The world's draws for pulse k are sim::PulsePlanner's, as in sim/simulation.cpp; here they
+// become EXTTS captures and gpsd events. Carrier loss is checked at capture time (capture()).
 void RealtimeSim::generate(std::int64_t k) {
-  const std::int64_t nominal = k * kNs;
-  const double t_s = static_cast<double>(k);
-  const sim::PulseError pe = receiver_.next(k);
-  const sim::Delivery ed = extts_.next();
-  const double fall_delay_s = profile_.phc.both_edges ? extts_.next_delay_s() : 0.0;
-  const sim::Delivery td = tod_channel_.next();
-
-  const sim::UtcLabel label = ts_.label(ts_.tai_s_of_pulse(k));
-  const std::int64_t wrong = faults_.tod_wrong_offset_s(t_s);
-  const bool gpsd_up = !faults_.tod_outage(t_s);
-
-  if (!faults_.pps_outage(t_s)) {
-    const double edge_ns =
-        pe.edge_error_ns + faults_.pulse_offset_ns(k) + profile_.gnss.cable_delay_ns;
-    const double whole = std::floor(edge_ns);
+  const sim::SecondPlan plan = planner_.plan(k, ts_, faults_);
+  for (const std::optional<sim::PlannedCapture>& edge : {plan.rising, plan.falling}) {
+    if (!edge) continue;
     Queued c;
-    c.t_ns = nominal + static_cast<std::int64_t>(whole);
+    c.t_ns = edge->t_ns;
     c.kind = Kind::capture;
     c.k = k;
-    c.extra_ns = edge_ns - whole;
-    c.deliver = !ed.lost;
-    c.delay_ns = to_ns(ed.delay_s);
-    const std::int64_t t_edge = c.t_ns;
+    c.extra_ns = edge->extra_ns;
+    c.deliver = edge->delivered;
+    c.falling = edge->falling;
+    c.delay_ns = edge->delay_ns;
     push(c);
-    if (profile_.phc.both_edges) {
-      c.t_ns = t_edge + to_ns(profile_.phc.pulse_width_s);
-      c.falling = true;
-      c.delay_ns = std::max(to_ns(fall_delay_s), c.delay_ns - to_ns(profile_.phc.pulse_width_s));
-      push(c);
-    }
-    if (gpsd_up) {
-      // gpsd's PPS report: the GNSS second, the system time of the edge, the qErr.
-      gpsd::PulseReport r;
-      r.real_ns = (label.utc_s + wrong) * kNs;
-      r.clock_ns = real_of_t(t_edge);
-      r.qerr_ns = pe.qerr_ns;
-      push_tod(nominal - sim::kPulseReportLeadNs, r);
-    }
   }
-  if (gpsd_up && !td.lost) {
-    const std::int64_t at = nominal + to_ns(td.delay_s + faults_.tod_extra_delay_s(t_s));
-    push_tod(at, gpsd::LeapInfo{label.tai_utc_s - 19});
-    push_tod(at, gpsd::TimeReport{(label.utc_s + wrong) * kNs, real_of_t(at)});
+  if (const auto& p = plan.pulse_report) {
+    // gpsd's PPS report: the GNSS second, the system time of the edge, the qErr.
+    gpsd::PulseReport r;
+    r.real_ns = p->utc_s * kNs;
+    r.clock_ns = real_of_t(p->t_edge_ns);
+    r.qerr_ns = p->qerr_ns;
+    push_tod(p->at_ns, r);
+  }
+  if (const auto& t = plan.time_report) {
+    push_tod(t->at_ns, gpsd::LeapInfo{t->tai_utc_s - 19});
+    push_tod(t->at_ns, gpsd::TimeReport{t->utc_s * kNs, real_of_t(t->at_ns)});
   }
   Queued g;
   g.t_ns = (k + 1) * kNs - sim::kTickPhaseNs;

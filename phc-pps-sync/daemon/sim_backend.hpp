@@ -9,9 +9,10 @@
 // true UTC second 1–2 s after start (PPS edges are at whole TAI seconds); [sim] start_utc,
 // leap_second and duration_s are ignored (the run lasts until SIGTERM).
 //
-// Events are generated exactly as sim/simulation.cpp does (same models, same draws per second,
-// same fault semantics): the PHC captures each edge at its exact simulated instant, whenever
-// the loop gets round to processing it, so a busy host delays delivery, never the timestamps.
+// Events are generated exactly as sim/simulation.cpp does: both take each second's draws from
+// sim::PulsePlanner (sim/pulse_plan.hpp: same models, same draws, same fault semantics). The
+// PHC captures each edge at its exact simulated instant, whenever the loop gets round to
+// processing it, so a busy host delays delivery, never the timestamps.
 // sync() processes everything due by "now"; every PHC access calls it first, so the simulated
 // PHC is always read at the present.
 
@@ -23,10 +24,9 @@
 #include "daemon/ports.hpp"
 #include "phc/ptp_clock.hpp"
 #include "sim/faults.hpp"
-#include "sim/links.hpp"
 #include "sim/phc.hpp"
 #include "sim/profile.hpp"
-#include "sim/receiver.hpp"
+#include "sim/pulse_plan.hpp"
 #include "sim/temperature.hpp"
 #include "sim/timescale.hpp"
 #include "util/fd.hpp"
@@ -157,9 +157,7 @@ class RealtimeSim final : public phc::PtpClock {
   sim::FaultSchedule faults_;
   sim::TemperatureModel temperature_;
   sim::SimulatedPhc phc_;
-  sim::SimulatedReceiver receiver_;
-  sim::ExttsChannel extts_;
-  sim::TodChannel tod_channel_;
+  sim::PulsePlanner planner_;  // the per-second draws, shared with sim/simulation.cpp
   bool has_temperature_;
 
   std::priority_queue<Queued, std::vector<Queued>, Later> queue_;

@@ -41,6 +41,7 @@ EXPECTED = [
     "/usr/sbin/nanotime-setup",
     "/usr/sbin/nanotime-doctor",
     "/usr/bin/nanotime-status",
+    "/usr/bin/nanotime",
     "/etc/nanotime/nanotime.toml",
     "/lib/systemd/system/phc-pps-sync.service",
     "/lib/systemd/system/gps-sock-bridge.service",
