@@ -5,7 +5,6 @@
 // as root only because chronyd's SOCK sockets are root-owned (FACTS §3).
 
 #include <poll.h>
-#include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -35,6 +34,7 @@
 #include "status/endpoint.hpp"
 #include "status/http_server.hpp"
 #include "status/metrics.hpp"
+#include "util/daemon_signals.hpp"
 #include "util/fd.hpp"
 
 namespace nanotime::bridge {
@@ -191,19 +191,6 @@ class StatusPublisher {
   std::uint64_t last_pps_sent_ = 0;
 };
 
-util::Fd make_signalfd() {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGHUP);
-  if (sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
-    throw std::runtime_error(std::string("sigprocmask: ") + std::strerror(errno));
-  }
-  util::Fd fd(signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
-  if (!fd.valid()) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
-  return fd;
-}
 
 class Daemon {
  public:
@@ -211,7 +198,6 @@ class Daemon {
       : config_path_(std::move(config_path)),
         pipeline_(make_pipeline(config, deliveries_)),
         gpsd_(std::make_unique<gpsd::GpsdClient>(config.gpsd_host, config.gpsd_port)),
-        signals_(make_signalfd()),
         status_(config.status) {}
 
   int run() {
@@ -247,7 +233,7 @@ class Daemon {
           static_cast<int>(std::clamp<std::int64_t>((wake - now + 999'999) / 1'000'000, 0, 1000));
 
       // Fixed slots: signals, HTTP (fd -1 when off: poll ignores it), gpsd (-1 when down).
-      pollfd fds[3] = {{signals_.get(), POLLIN, 0}, {status_.fd(), POLLIN, 0},
+      pollfd fds[3] = {{signals_.fd(), POLLIN, 0}, {status_.fd(), POLLIN, 0},
                        {gpsd_->fd(), POLLIN, 0}};
       const int n = poll(fds, 3, timeout_ms);
       if (n < 0) {
@@ -290,12 +276,11 @@ class Daemon {
   }
 
   void handle_signals() {
-    signalfd_siginfo info{};
-    while (read(signals_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-      if (info.ssi_signo == SIGHUP) {
+    while (const auto sig = signals_.next()) {
+      if (sig->action == util::DaemonSignals::Action::reload) {
         reload();
       } else {
-        log::notice("signal {}: stopping", strsignal(static_cast<int>(info.ssi_signo)));
+        log::notice("signal {}: stopping", strsignal(sig->signo));
         stop_ = true;
       }
     }
@@ -331,7 +316,7 @@ class Daemon {
   DeliveryCounts deliveries_;  // before pipeline_: its outputs count into it
   Pipeline pipeline_;
   std::unique_ptr<gpsd::GpsdClient> gpsd_;
-  util::Fd signals_;
+  util::DaemonSignals signals_;
   StatusPublisher status_;
   std::string last_status_;
   bool stop_ = false;

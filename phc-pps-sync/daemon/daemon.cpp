@@ -10,7 +10,6 @@
 #include "daemon/daemon.hpp"
 
 #include <poll.h>
-#include <sys/signalfd.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -43,6 +42,7 @@
 #include "sim/profile.hpp"
 #include "sim/simulation.hpp"
 #include "timescale/leap_table.hpp"
+#include "util/daemon_signals.hpp"
 #include "util/fd.hpp"
 
 #ifndef NANOTIME_VERSION
@@ -65,19 +65,6 @@ log::Level level_of(const std::string& name) {
   return log::Level::info;
 }
 
-util::Fd make_signalfd() {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM);
-  sigaddset(&mask, SIGINT);
-  sigaddset(&mask, SIGHUP);
-  if (sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
-    throw std::runtime_error(std::string("sigprocmask: ") + std::strerror(errno));
-  }
-  util::Fd fd(signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
-  if (!fd.valid()) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
-  return fd;
-}
 
 std::shared_ptr<const timescale::LeapTable> load_leap_table(const std::string& path,
                                                             std::int64_t now_utc_s) {
@@ -127,7 +114,7 @@ double unix_now_s() {
 class Daemon {
  public:
   Daemon(const DaemonOptions& options, DaemonConfig config, std::optional<sim::Profile> profile)
-      : options_(options), config_(std::move(config)), signals_(make_signalfd()) {
+      : options_(options), config_(std::move(config)) {
     const std::int64_t now_utc_s = clocks_.realtime_ns() / 1'000'000'000;
     leap_table_ = load_leap_table(config_.leap_seconds_file, now_utc_s);
 
@@ -219,7 +206,7 @@ class Daemon {
             std::clamp<std::int64_t>((wake - now + 999'999) / 1'000'000, 0, 1000));
 
         enum Slot { kSignal, kPhc, kTod, kLink, kStatus, kPtp4l, kSlots };
-        pollfd fds[kSlots] = {{signals_.get(), POLLIN, 0},
+        pollfd fds[kSlots] = {{signals_.fd(), POLLIN, 0},
                               {clock_->poll_fd(), POLLIN, 0},
                               {tod_->fd(), POLLIN, 0},
                               {link_ != nullptr ? link_->fd() : -1, POLLIN, 0},
@@ -323,12 +310,11 @@ class Daemon {
   }
 
   void handle_signals() {
-    signalfd_siginfo info{};
-    while (read(signals_.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-      if (info.ssi_signo == SIGHUP) {
+    while (const auto sig = signals_.next()) {
+      if (sig->action == util::DaemonSignals::Action::reload) {
         reload();
       } else {
-        log::notice("signal {}: stopping", strsignal(static_cast<int>(info.ssi_signo)));
+        log::notice("signal {}: stopping", strsignal(sig->signo));
         stop_ = true;
       }
     }
@@ -420,7 +406,7 @@ class Daemon {
   DaemonOptions options_;
   DaemonConfig config_;
   SystemClocks clocks_;
-  util::Fd signals_;
+  util::DaemonSignals signals_;
   std::shared_ptr<const timescale::LeapTable> leap_table_;
   double engine_cable_delay_ns_ = 0;
 
