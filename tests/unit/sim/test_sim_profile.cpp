@@ -2,6 +2,9 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <iterator>
+#include <set>
+#include <fstream>
 
 #include "config/config.hpp"
 #include "sim/profile.hpp"
@@ -183,17 +186,38 @@ TEST_CASE("dates parse to POSIX seconds", "[unit]") {
   CHECK_FALSE(parse_utc("26-06-30"));
 }
 
-TEST_CASE("the shared profiles parse", "[unit]") {
-  const std::filesystem::path dir = std::filesystem::path(NANOTIME_SOURCE_DIR) / ".." / "shared" /
-                                    "sim" / "profiles";
-  if (!std::filesystem::is_directory(dir)) {
-    WARN("no shared profiles at " << dir.string());
-    return;
-  }
+namespace {
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+}  // namespace
+
+TEST_CASE("the contract's profiles (sim/profiles) parse, and are all there", "[unit]") {
+  const std::filesystem::path dir = std::filesystem::path(NANOTIME_SOURCE_DIR) / "sim" / "profiles";
+  std::set<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() != ".toml") continue;
     INFO(entry.path().string());
     CHECK_NOTHROW(load_profile(entry.path().string()));
+    names.insert(entry.path().stem().string());
+  }
+  CHECK(names == std::set<std::string>{"cm4-f9t", "cm4-m8t", "cm4-m8t-faults", "cm4-m8t-qerr", "timehat-f9t"});
+}
+
+TEST_CASE("sim/profiles is a verbatim copy of ../shared/sim/profiles (when that is checked out)",
+          "[unit]") {
+  const std::filesystem::path ours = std::filesystem::path(NANOTIME_SOURCE_DIR) / "sim" / "profiles";
+  const std::filesystem::path shared =
+      std::filesystem::path(NANOTIME_SOURCE_DIR) / ".." / "shared" / "sim" / "profiles";
+  if (!std::filesystem::is_directory(shared)) {
+    WARN("no ../shared/sim/profiles beside the repository: nothing to compare");
+    return;
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(shared)) {
+    if (entry.path().extension() != ".toml") continue;
+    INFO(entry.path().filename().string());
+    CHECK(slurp(entry.path()) == slurp(ours / entry.path().filename()));
   }
 }
 
