@@ -228,7 +228,7 @@ TEST_CASE("a request exactly at the size limit is served", "[unit]") {
   req += std::string(8192 - req.size() - tail.size(), 'p') + tail;
   REQUIRE(req.size() == 8192);
   CHECK(status_of(f.get(req).data) == 200);
-  req.insert(30, "p");  // one byte over
+  req.insert(req.begin() + 30, 'p');  // one byte over
   CHECK(status_of(f.get(req).data) == 431);
 }
 
