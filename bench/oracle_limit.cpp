@@ -91,6 +91,58 @@ class OracleFilter {
   std::vector<bool> drives_;
 };
 
+// The filter of a profile, and where its measured states are.
+struct OracleModel {
+  OracleFilter filter;
+  std::vector<std::size_t> ar1_idx, sin_idx;  // sin_idx[j]: c of sinusoid j (d follows)
+  double meas_var_ns2 = 0;
+
+  explicit OracleModel(const sim::Profile& p) {
+    const auto& pc = p.phc;
+    const auto& g = p.gnss;
+    filter.add_state(1, pc.white_fm_ppb * pc.white_fm_ppb, 1e6, false);  // θ (diffuse start)
+    const double rw = pc.random_walk_fm_ppb_per_sqrt_s;
+    filter.add_state(1, rw * rw, 1e-6, true);                             // y_rw starts at 0
+    if (pc.flicker_fm_ppb > 0) {
+      // As sim/phc.hpp: kFlickerPoles AR(1) poles, τ = 10^(i/3) s, each of variance s².
+      const double s2 = pc.flicker_fm_ppb * pc.flicker_fm_ppb * (std::log(10.0) / 3.0) / (2 * std::log(2.0));
+      for (int i = 0; i < sim::SimulatedPhc::kFlickerPoles; ++i) {
+        const double a = std::exp(-1.0 / std::pow(10.0, i / 3.0));
+        filter.add_state(a, (1 - a * a) * s2, s2, true);
+      }
+    }
+    for (const auto& a : g.ar1) {
+      const double b = std::exp(-1.0 / a.tau_s);
+      const double var = a.sigma_ns * a.sigma_ns;
+      ar1_idx.push_back(filter.add_state(b, (1 - b * b) * var, var, false));
+    }
+    for (const auto& s : g.sinusoid) {  // unknown phase: c and d each of variance amp²/2
+      sin_idx.push_back(filter.add_state(1, 0, s.amp_ns * s.amp_ns / 2, false));
+      filter.add_state(1, 0, s.amp_ns * s.amp_ns / 2, false);
+    }
+    const double res = resolution_ns(p);
+    meas_var_ns2 = g.jitter_ns * g.jitter_ns + res * res / 12 +
+                   (g.qerr ? g.qerr_residual_ns * g.qerr_residual_ns : g.sawtooth_pp_ns * g.sawtooth_pp_ns / 12);
+    meas_var_ns2 = std::max(meas_var_ns2, 1e-6);
+  }
+
+  static double resolution_ns(const sim::Profile& p) {
+    return static_cast<double>(std::max<std::int64_t>(p.phc.resolution_ns, 1));
+  }
+
+  // h of pulse k: θ plus each AR(1) plus each sinusoid's sin/cos at k.
+  void measurement_row(const sim::GnssSection& g, double k, std::vector<double>& h) const {
+    h.assign(filter.size(), 0.0);
+    h[0] = 1;
+    for (std::size_t i : ar1_idx) h[i] = 1;
+    for (std::size_t j = 0; j < sin_idx.size(); ++j) {
+      const double wk = 2 * std::numbers::pi * k / g.sinusoid[j].period_s;
+      h[sin_idx[j]] = std::sin(wk);
+      h[sin_idx[j] + 1] = std::cos(wk);
+    }
+  }
+};
+
 }  // namespace
 
 OracleResult oracle_run(const sim::Profile& profile, std::uint64_t seed, std::int64_t duration_s,
@@ -107,62 +159,29 @@ OracleResult oracle_run(const sim::Profile& profile, std::uint64_t seed, std::in
   wander_cfg.sawtooth_pp_ns = 0;
   sim::SimulatedReceiver wander(wander_cfg, seed);
 
+  OracleModel m(profile);
   const auto& pc = profile.phc;
-  const auto& g = profile.gnss;
-  const double res = static_cast<double>(std::max<std::int64_t>(pc.resolution_ns, 1));
-  OracleFilter f;
-  f.add_state(1, pc.white_fm_ppb * pc.white_fm_ppb, 1e6, false);  // θ (diffuse start)
-  const double rw = pc.random_walk_fm_ppb_per_sqrt_s;
-  f.add_state(1, rw * rw, 1e-6, true);                             // y_rw starts at 0
-  if (pc.flicker_fm_ppb > 0) {
-    // As sim/phc.hpp: kFlickerPoles AR(1) poles, τ = 10^(i/3) s, each of variance s².
-    const double s2 = pc.flicker_fm_ppb * pc.flicker_fm_ppb * (std::log(10.0) / 3.0) / (2 * std::log(2.0));
-    for (int i = 0; i < sim::SimulatedPhc::kFlickerPoles; ++i) {
-      const double a = std::exp(-1.0 / std::pow(10.0, i / 3.0));
-      f.add_state(a, (1 - a * a) * s2, s2, true);
-    }
-  }
-  std::vector<std::size_t> ar1_idx, sin_idx;
-  for (const auto& a : g.ar1) {
-    const double b = std::exp(-1.0 / a.tau_s);
-    ar1_idx.push_back(f.add_state(b, (1 - b * b) * a.sigma_ns * a.sigma_ns, a.sigma_ns * a.sigma_ns, false));
-  }
-  for (const auto& s : g.sinusoid) {  // unknown phase: c and d each of variance amp²/2
-    sin_idx.push_back(f.add_state(1, 0, s.amp_ns * s.amp_ns / 2, false));
-    f.add_state(1, 0, s.amp_ns * s.amp_ns / 2, false);
-  }
-  double r = g.jitter_ns * g.jitter_ns + res * res / 12;
-  r += g.qerr ? g.qerr_residual_ns * g.qerr_residual_ns : g.sawtooth_pp_ns * g.sawtooth_pp_ns / 12;
-  r = std::max(r, 1e-6);
-
+  const double res = OracleModel::resolution_ns(profile);
   OracleResult out;
   double sum_err2 = 0, sum_wander2 = 0;
   std::vector<double> h;
   for (std::int64_t k = 0; k <= duration_s; ++k) {
     phc.advance_to(k * kNs);
     const auto ks = static_cast<double>(k);
-    const double theta = phc.error_ns() - pc.freq_offset_ppb * ks -
-                         pc.aging_ppb_per_day / 86400.0 * ks * ks / 2;
+    const double theta = phc.error_ns() - pc.freq_offset_ppb * ks - pc.aging_ppb_per_day / 86400.0 * ks * ks / 2;
     const sim::PulseError e = receiver.next(k);
     const double w = wander.next(k).edge_error_ns;
     if (k >= warmup_s) {
-      const double err = theta - f.estimate(0);
+      const double err = theta - m.filter.estimate(0);
       sum_err2 += err * err;
       sum_wander2 += w * w;
       ++out.n;
     }
-    double z = std::floor((theta + e.edge_error_ns) / res) * res + res / 2;
+    double z = std::floor((theta + e.edge_error_ns) / res) * res + res / 2;  // as the engine reads it
     if (e.qerr_ns) z -= *e.qerr_ns;
-    h.assign(f.size(), 0.0);
-    h[0] = 1;
-    for (std::size_t i : ar1_idx) h[i] = 1;
-    for (std::size_t j = 0; j < sin_idx.size(); ++j) {
-      const double wk = 2 * std::numbers::pi * ks / g.sinusoid[j].period_s;
-      h[sin_idx[j]] = std::sin(wk);
-      h[sin_idx[j] + 1] = std::cos(wk);
-    }
-    f.update(h, z, r);
-    f.predict();
+    m.measurement_row(profile.gnss, ks, h);
+    m.filter.update(h, z, m.meas_var_ns2);
+    m.filter.predict();
   }
   if (out.n > 0) {
     out.true_rms_ns = std::sqrt(sum_err2 / static_cast<double>(out.n));

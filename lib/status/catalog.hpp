@@ -80,7 +80,6 @@ struct PhcSyncMetrics {
   // nanotime_chrony_samples_total{result="sent|not_delivered"}
   Counter& chrony_sent;
   Counter& chrony_not_delivered;
-  Info& chrony;                  // nanotime_chrony_info{selected_source="",leap=""}: chronyd's view
   Gauge& ptp4l_reachable;        // nanotime_ptp4l_reachable 0/1 (management socket answers)
   Gauge& ptp4l_clock_class;      // nanotime_ptp4l_clock_class: what ptp4l announces (read back)
   // nanotime_ptp4l_updates_total{result="sent|failed"} (GRANDMASTER_SETTINGS_NP)
