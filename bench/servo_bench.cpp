@@ -195,6 +195,10 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 64;  // --help/--version, or EX_USAGE
   }
   const std::vector<std::string> servos = split(servos_arg);
+  if (check && std::find(servos.begin(), servos.end(), "kalman") == servos.end()) {
+    fmt::print(stderr, "servo-bench: --check judges the default servo: --servos must include kalman (and pi)\n");
+    return 64;
+  }
   const std::vector<std::string> only_names = split(only);
 
   // Profiles in name order, so the output does not depend on the directory listing.

@@ -87,6 +87,9 @@ class Conductor {
   std::optional<double> last_chrony_offset_ns() const { return last_chrony_offset_ns_; }
   bool carrier() const { return carrier_; }
   int gpsd_fix_mode() const { return fix_mode_; }
+  // What the time-of-day source last said of its gpsd connection (Connected / Disconnected
+  // events); nullopt before it said anything (a source without gpsd never does).
+  std::optional<bool> gpsd_connected() const { return gpsd_connected_; }
   std::optional<int> gpsd_tai_utc_s() const { return gpsd_tai_utc_s_; }
 
  private:
@@ -116,6 +119,7 @@ class Conductor {
   std::optional<double> last_chrony_offset_ns_;
   bool carrier_ = true;
   int fix_mode_ = 0;
+  std::optional<bool> gpsd_connected_;
   std::optional<int> gpsd_tai_utc_s_;
   ConductorCounters counters_;
 };

@@ -304,7 +304,13 @@ class Daemon {
     snap.engine = &s;
     snap.conductor = conductor_.get();
     snap.ptp4l = outputs_.ptp4l.get();
-    if (auto* g = dynamic_cast<GpsdTodSource*>(tod_)) snap.gpsd_connected = g->connected();
+    // A real gpsd client knows its socket (also before its first connection succeeds); the
+    // simulated receiver stands in for gpsd and says so with Connected/Disconnected events.
+    if (auto* g = dynamic_cast<GpsdTodSource*>(tod_)) {
+      snap.gpsd_connected = g->connected();
+    } else {
+      snap.gpsd_connected = conductor_->gpsd_connected();
+    }
     snap.link_up = conductor_->carrier();
     status_->update(snap, unix_now_s());
   }

@@ -27,7 +27,7 @@ struct StatusSnapshot {
   const discipline::EngineStatus* engine = nullptr;
   const Conductor* conductor = nullptr;
   const Ptp4lPublisher* ptp4l = nullptr;  // null when off
-  std::optional<bool> gpsd_connected;     // nullopt: tod_source is not gpsd
+  std::optional<bool> gpsd_connected;     // nullopt: no gpsd (tod_source = system)
   bool link_up = true;
 };
 

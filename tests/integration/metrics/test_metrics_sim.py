@@ -88,6 +88,8 @@ def main():
         m = s.scrape()
         check(m.value("nanotime_clock_class") == 6, "clockClass 6 while tracking")
         check(m.value("nanotime_time_traceable") == 1, "time traceable")
+        check(m.value("nanotime_gpsd_connected") == 1 and m.value("nanotime_gpsd_fix_mode") == 3,
+              "the simulated receiver's gpsd: connected, 3D fix")
         off = m.value("nanotime_phc_offset_seconds")
         bound = m.value("nanotime_error_bound_seconds")
         check(abs(off) < 100e-9, f"|PHC - TAI| = {off * 1e9:.1f} ns < 100 ns")

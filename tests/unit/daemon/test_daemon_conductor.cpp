@@ -305,8 +305,11 @@ TEST_CASE("gpsd events become engine events on the monotonic axis", "[unit]") {
   CHECK(*pr[0].qerr_ns == -2.5);
 
   // gpsd went away: a reconnection must report a fix again.
-  r.conductor.on_tod_events({gpsd::Disconnected{"test"}, gpsd::Connected{},
-                             gpsd::TimeReport{(kUtc + 1) * kS, real}});
+  CHECK_FALSE(r.conductor.gpsd_connected());  // nobody said anything about a connection yet
+  r.conductor.on_tod_events({gpsd::Disconnected{"test"}});
+  CHECK(r.conductor.gpsd_connected() == false);
+  r.conductor.on_tod_events({gpsd::Connected{}, gpsd::TimeReport{(kUtc + 1) * kS, real}});
+  CHECK(r.conductor.gpsd_connected() == true);
   CHECK(r.engine.of<d::TimeReport>().size() == 1);
 }
 
