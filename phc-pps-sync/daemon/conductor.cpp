@@ -153,6 +153,7 @@ void Conductor::feed_gpsd(const gpsd::Event& e, std::int64_t now, std::int64_t r
           gpsd_tai_utc_s_ = ev.tai_minus_utc_s();
         } else if constexpr (std::is_same_v<T, gpsd::Connected>) {
           gpsd_connected_ = true;
+          ++counters_.gpsd_connects;
         } else if constexpr (std::is_same_v<T, gpsd::Disconnected>) {
           gpsd_connected_ = false;
           fix_mode_ = 0;  // a reconnected gpsd must report a fix again

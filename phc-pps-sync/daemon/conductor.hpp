@@ -42,6 +42,7 @@ struct ConductorCounters {
   std::uint64_t chrony_not_delivered = 0;
   std::uint64_t chrony_skipped = 0;       // allowed, but no fresh reading and pulses coming
   std::uint64_t tod_without_fix = 0;      // time messages dropped: gpsd has no fix
+  std::uint64_t gpsd_connects = 0;        // Connected events of the time-of-day source
   std::uint64_t steps = 0;
   std::uint64_t frequency_commands = 0;
   std::uint64_t quality_changes = 0;

@@ -88,7 +88,10 @@ void DaemonStatus::update(const StatusSnapshot& s, double now) {
     phc_.ptp4l_updates_sent.set(s.ptp4l->sets_sent());
   }
   if (s.gpsd_connected) gpsd_.connected.set_bool(*s.gpsd_connected);
-  if (s.conductor != nullptr) gpsd_.fix_mode.set(s.conductor->gpsd_fix_mode());
+  if (s.conductor != nullptr) {
+    gpsd_.fix_mode.set(s.conductor->gpsd_fix_mode());
+    gpsd_.connects.set(s.conductor->counters().gpsd_connects);
+  }
 }
 
 }  // namespace nanotime::ppsd

@@ -90,6 +90,7 @@ def main():
         check(m.value("nanotime_time_traceable") == 1, "time traceable")
         check(m.value("nanotime_gpsd_connected") == 1 and m.value("nanotime_gpsd_fix_mode") == 3,
               "the simulated receiver's gpsd: connected, 3D fix")
+        check(m.value("nanotime_gpsd_connects_total") == 1, "one gpsd connection counted")
         off = m.value("nanotime_phc_offset_seconds")
         bound = m.value("nanotime_error_bound_seconds")
         check(abs(off) < 100e-9, f"|PHC - TAI| = {off * 1e9:.1f} ns < 100 ns")

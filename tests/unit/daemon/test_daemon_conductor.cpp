@@ -310,6 +310,7 @@ TEST_CASE("gpsd events become engine events on the monotonic axis", "[unit]") {
   CHECK(r.conductor.gpsd_connected() == false);
   r.conductor.on_tod_events({gpsd::Connected{}, gpsd::TimeReport{(kUtc + 1) * kS, real}});
   CHECK(r.conductor.gpsd_connected() == true);
+  CHECK(r.conductor.counters().gpsd_connects == 1);
   CHECK(r.engine.of<d::TimeReport>().size() == 1);
 }
 
