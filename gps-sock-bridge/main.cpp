@@ -32,7 +32,6 @@
 #include "refclock/sock_writer.hpp"
 #include "status/catalog.hpp"
 #include "status/endpoint.hpp"
-#include "status/http_server.hpp"
 #include "status/metrics.hpp"
 #include "util/daemon_signals.hpp"
 #include "util/fd.hpp"
@@ -123,20 +122,14 @@ class StatusPublisher {
       : common_(registry_, "gps-sock-bridge", NANOTIME_VERSION, realtime_s()),
         gpsd_(registry_),
         bridge_(registry_) {
-    if (c.enabled) {
-      http_.emplace(c.http);  // throws std::system_error when the address cannot be bound
-      status::install_routes(*http_, registry_, realtime_s);
-    }
+    // Throws std::system_error when the address cannot be bound.
+    if (c.enabled) http_ = status::StatusEndpoint(c.http, registry_, realtime_s);
   }
 
-  int fd() const { return http_ ? http_->fd() : -1; }
-  std::optional<std::int64_t> next_deadline_ns() const {
-    return http_ ? http_->next_deadline_ns() : std::nullopt;
-  }
-  void handle_ready(std::int64_t now_mono_ns) {
-    if (http_) http_->handle_ready(now_mono_ns);
-  }
-  std::string endpoint() const { return http_ ? http_->endpoint() : std::string("off"); }
+  int fd() const { return http_.fd(); }
+  std::optional<std::int64_t> next_deadline_ns() const { return http_.next_deadline_ns(); }
+  void handle_ready(std::int64_t now_mono_ns) { http_.handle_ready(now_mono_ns); }
+  std::string endpoint() const { return http_.endpoint(); }
 
   void connected() { gpsd_.connects.inc(); }
 
@@ -185,7 +178,7 @@ class StatusPublisher {
   status::CommonMetrics common_;
   status::GpsdMetrics gpsd_;
   status::BridgeMetrics bridge_;
-  std::optional<status::HttpServer> http_;
+  status::StatusEndpoint http_;
   BridgeCounters base_;  // time_held / pps_held here: all rejected reports before the reload
   std::uint64_t last_time_sent_ = 0;
   std::uint64_t last_pps_sent_ = 0;

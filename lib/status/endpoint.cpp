@@ -25,4 +25,10 @@ void install_routes(HttpServer& server, const Registry& registry,
   });
 }
 
+StatusEndpoint::StatusEndpoint(const HttpServerConfig& config, const Registry& registry,
+                               std::function<double()> now_unix_s)
+    : http_(std::make_unique<HttpServer>(config)) {
+  install_routes(*http_, registry, std::move(now_unix_s));
+}
+
 }  // namespace nanotime::status

@@ -48,8 +48,7 @@ DaemonStatus::DaemonStatus(const std::string& listen, double start_unix_s,
   if (!listen.empty()) {
     status::HttpServerConfig c;
     c.listen = listen;
-    http_ = std::make_unique<status::HttpServer>(c);
-    status::install_routes(*http_, registry_, std::move(now_unix_s));
+    http_ = status::StatusEndpoint(c, registry_, std::move(now_unix_s));
   }
 }
 

@@ -4,14 +4,13 @@
 
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 
 #include "daemon/conductor.hpp"
 #include "discipline/engine.hpp"
 #include "status/catalog.hpp"
-#include "status/http_server.hpp"
+#include "status/endpoint.hpp"
 #include "status/metrics.hpp"
 
 namespace nanotime::ppsd {
@@ -38,14 +37,10 @@ class DaemonStatus {
   DaemonStatus(const std::string& listen, double start_unix_s, std::function<double()> now_unix_s);
   ~DaemonStatus();
 
-  int fd() const { return http_ ? http_->fd() : -1; }
-  std::optional<std::int64_t> next_deadline_ns() const {
-    return http_ ? http_->next_deadline_ns() : std::nullopt;
-  }
-  void handle_ready(std::int64_t now_mono_ns) {
-    if (http_) http_->handle_ready(now_mono_ns);
-  }
-  std::string endpoint() const { return http_ ? http_->endpoint() : std::string("off"); }
+  int fd() const { return http_.fd(); }
+  std::optional<std::int64_t> next_deadline_ns() const { return http_.next_deadline_ns(); }
+  void handle_ready(std::int64_t now_mono_ns) { http_.handle_ready(now_mono_ns); }
+  std::string endpoint() const { return http_.endpoint(); }
 
   // After every engine-facing event; cheap.
   void update(const StatusSnapshot& s, double now_unix_s);
@@ -55,7 +50,7 @@ class DaemonStatus {
   status::CommonMetrics common_;
   status::GpsdMetrics gpsd_;
   status::PhcSyncMetrics phc_;
-  std::unique_ptr<status::HttpServer> http_;
+  status::StatusEndpoint http_;
   std::uint64_t last_pulses_seen_ = 0;
 };
 
