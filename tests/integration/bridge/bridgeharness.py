@@ -4,15 +4,25 @@ refclocks log.
     b = Bridge({"gpsd_port": 2947, "time_socket": "/x/time.sock", "offset_s": 0.18}, workdir)
     b.start(); ...; assert b.stop() == 0
 
+A test's whole run, with the checks every bridge test ends with:
+
+    ck = Checker()
+    with bridge_workdir() as workdir, Chronyd(...) as c, bridge_run(ck, c, workdir) as run:
+        b = run.start({...})
+        ...
+    return ck.finish()
+
 RefclockLog(chronyd_dir).samples("GPS") -> [(epoch_s, raw_offset_s)] for every raw sample the
 refclock received (chronyd's `log refclocks`; raw offset = true - system as sent, 7 digits).
 """
 
 import calendar
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 BIN_DIR = os.environ.get("NANOTIME_BIN_DIR", "")
@@ -186,3 +196,46 @@ def dump_on_failure(bridge=None, chrony=None):
         print("--- gps-sock-bridge log ---\n" + bridge.log()[-4000:] + "---", file=sys.stdout)
     if chrony is not None:
         chrony.print_log_tail()
+
+
+def bridge_workdir(prefix="nanotime-bridgetest-"):
+    """A temporary directory for the bridge's config and log, removed afterwards."""
+    return tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True)
+
+
+class BridgeRun:
+    """The one gps-sock-bridge of a test (see bridge_run)."""
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.bridge = None
+
+    def start(self, keys, raw_lines=()):
+        """Writes the config (`raw_lines` after the keys) and starts the bridge."""
+        self.bridge = Bridge(keys, self.workdir)
+        if raw_lines:
+            write_config(self.bridge.conf, keys, raw_lines)
+        self.bridge.start()
+        return self.bridge
+
+
+@contextlib.contextmanager
+def bridge_run(ck, chrony, workdir):
+    """Yields a BridgeRun. When the test body is done: the bridge must still be running and exit
+    0 on SIGTERM (two checks); on any failure or exception the bridge's and chronyd's logs are
+    printed; the bridge is always stopped."""
+    run = BridgeRun(workdir)
+    try:
+        yield run
+        if run.bridge is not None:
+            ck.check(run.bridge.running(), "bridge still running")
+            rc = run.bridge.stop()
+            ck.check(rc == 0, "bridge exits 0 on SIGTERM (got {})".format(rc))
+        if ck.failed:
+            dump_on_failure(run.bridge, chrony)
+    except BaseException:
+        dump_on_failure(run.bridge, chrony)
+        raise
+    finally:
+        if run.bridge is not None:
+            run.bridge.stop()

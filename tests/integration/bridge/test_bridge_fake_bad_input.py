@@ -13,16 +13,14 @@ The bridge runs without -v: debug lines (one per held report) are not part of th
 
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import chronyharness  # noqa: E402
 from gpsd.fakegpsd import BAD_KINDS, FakeGpsd  # noqa: E402
-from bridgeharness import (Bridge, Checker, RefclockLog, CHRONY_LOG_CONF,  # noqa: E402
-                           chrony_refclock_lines, dump_on_failure)
+from bridgeharness import (Checker, RefclockLog, CHRONY_LOG_CONF,  # noqa: E402
+                           chrony_refclock_lines, bridge_run, bridge_workdir)
 
 OCCURRENCES = 3
 RESUME_LIMIT_S = 10.0
@@ -74,43 +72,28 @@ def one_kind(ck, f, log, bridge, kind):
 
 def main():
     ck = Checker()
-    workdir = tempfile.mkdtemp(prefix="nanotime-bridgetest-")
-    bridge = None
-    try:
-        with FakeGpsd(serial_delay_s=0.130) as f, \
-                chronyharness.Chronyd(chrony_refclock_lines(pps_sock=True), CHRONY_LOG_CONF) as c:
-            try:
-                log = RefclockLog(c.dir)
-                bridge = Bridge({"gpsd_port": f.port, "time_socket": c.dir + "/time.sock",
-                                 "pps_socket": c.dir + "/pps.sock", "offset_s": 0.130}, workdir)
-                bridge.start()
-                pid = bridge.proc.pid
-                ck.check(len(log.wait_samples_after("GPS", 0, 3, 20)) >= 3, "samples flow")
-                for kind in BAD_KINDS:
-                    worst = one_kind(ck, f, log, bridge, kind)
-                    print("{}: slowest resume {:.1f} s".format(kind, worst))
-                gps = log.samples("GPS")
-                pps = log.samples("PPS")
-                ck.check(all(abs(o) <= 0.002 for _, o in gps),
-                         "no time sample from bad input ({} samples, all within 2 ms)".format(
-                             len(gps)))
-                ck.check(bool(pps) and all(abs(o) <= 1e-6 for _, o in pps),
-                         "no PPS sample from bad input ({} samples, all within 1 us)".format(
-                             len(pps)))
-                ck.check(bridge.running() and bridge.proc.pid == pid,
-                         "the same bridge process survived all bad input")
-                rc = bridge.stop()
-                ck.check(rc == 0, "bridge exits 0 on SIGTERM (got {})".format(rc))
-                if ck.failed:
-                    dump_on_failure(bridge, c)
-            except BaseException:
-                dump_on_failure(bridge, c)
-                raise
-            finally:
-                if bridge is not None:
-                    bridge.stop()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with bridge_workdir() as workdir, \
+            FakeGpsd(serial_delay_s=0.130) as f, \
+            chronyharness.Chronyd(chrony_refclock_lines(pps_sock=True), CHRONY_LOG_CONF) as c, \
+            bridge_run(ck, c, workdir) as run:
+        log = RefclockLog(c.dir)
+        bridge = run.start({"gpsd_port": f.port, "time_socket": c.dir + "/time.sock",
+                            "pps_socket": c.dir + "/pps.sock", "offset_s": 0.130})
+        pid = bridge.proc.pid
+        ck.check(len(log.wait_samples_after("GPS", 0, 3, 20)) >= 3, "samples flow")
+        for kind in BAD_KINDS:
+            worst = one_kind(ck, f, log, bridge, kind)
+            print("{}: slowest resume {:.1f} s".format(kind, worst))
+        gps = log.samples("GPS")
+        pps = log.samples("PPS")
+        ck.check(all(abs(o) <= 0.002 for _, o in gps),
+                 "no time sample from bad input ({} samples, all within 2 ms)".format(
+                     len(gps)))
+        ck.check(bool(pps) and all(abs(o) <= 1e-6 for _, o in pps),
+                 "no PPS sample from bad input ({} samples, all within 1 us)".format(
+                     len(pps)))
+        ck.check(bridge.running() and bridge.proc.pid == pid,
+                 "the same bridge process survived all bad input")
     return ck.finish()
 
 

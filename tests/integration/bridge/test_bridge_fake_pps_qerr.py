@@ -11,16 +11,14 @@ The time (TOFF) stream with offset_s = serial delay stays at +2 us: qErr does no
 """
 
 import os
-import shutil
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import chronyharness  # noqa: E402
 from gpsd.fakegpsd import FakeGpsd  # noqa: E402
-from bridgeharness import (Bridge, Checker, RefclockLog, CHRONY_LOG_CONF,  # noqa: E402
-                           chrony_refclock_lines, dump_on_failure)
+from bridgeharness import (Checker, RefclockLog, CHRONY_LOG_CONF,  # noqa: E402
+                           chrony_refclock_lines, bridge_run, bridge_workdir)
 
 CLOCK_OFFSET_NS = -2000
 QERR_PS = 800_000
@@ -45,35 +43,19 @@ def phase(ck, f, log, what, qerr_ps, expect_pps_s):
 
 def main():
     ck = Checker()
-    workdir = tempfile.mkdtemp(prefix="nanotime-bridgetest-")
-    bridge = None
-    try:
-        with FakeGpsd(serial_delay_s=0.130, clock_offset_ns=CLOCK_OFFSET_NS) as f, \
-                chronyharness.Chronyd(chrony_refclock_lines(pps_sock=True), CHRONY_LOG_CONF) as c:
-            try:
-                log = RefclockLog(c.dir)
-                bridge = Bridge({"gpsd_port": f.port, "time_socket": c.dir + "/time.sock",
-                                 "pps_socket": c.dir + "/pps.sock", "offset_s": 0.130}, workdir)
-                bridge.start()
-                ck.check(f.wait_for_watcher(10), "the bridge WATCHes with pps:true")
-                phase(ck, f, log, "no qErr", None, 2e-6)
-                phase(ck, f, log, "qErr +0.8 us", QERR_PS, 2e-6 - 0.8e-6)
-                phase(ck, f, log, "qErr -0.8 us", -QERR_PS, 2e-6 + 0.8e-6)
-                # The man page: a qErr beyond +-1 us is ignored, the pulse used uncorrected.
-                phase(ck, f, log, "qErr +5 us (implausible)", 5_000_000, 2e-6)
-                ck.check(bridge.running(), "bridge still running")
-                rc = bridge.stop()
-                ck.check(rc == 0, "bridge exits 0 on SIGTERM (got {})".format(rc))
-                if ck.failed:
-                    dump_on_failure(bridge, c)
-            except BaseException:
-                dump_on_failure(bridge, c)
-                raise
-            finally:
-                if bridge is not None:
-                    bridge.stop()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with bridge_workdir() as workdir, \
+            FakeGpsd(serial_delay_s=0.130, clock_offset_ns=CLOCK_OFFSET_NS) as f, \
+            chronyharness.Chronyd(chrony_refclock_lines(pps_sock=True), CHRONY_LOG_CONF) as c, \
+            bridge_run(ck, c, workdir) as run:
+        log = RefclockLog(c.dir)
+        bridge = run.start({"gpsd_port": f.port, "time_socket": c.dir + "/time.sock",
+                            "pps_socket": c.dir + "/pps.sock", "offset_s": 0.130})
+        ck.check(f.wait_for_watcher(10), "the bridge WATCHes with pps:true")
+        phase(ck, f, log, "no qErr", None, 2e-6)
+        phase(ck, f, log, "qErr +0.8 us", QERR_PS, 2e-6 - 0.8e-6)
+        phase(ck, f, log, "qErr -0.8 us", -QERR_PS, 2e-6 + 0.8e-6)
+        # The man page: a qErr beyond +-1 us is ignored, the pulse used uncorrected.
+        phase(ck, f, log, "qErr +5 us (implausible)", 5_000_000, 2e-6)
     return ck.finish()
 
 

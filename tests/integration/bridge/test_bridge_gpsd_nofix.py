@@ -6,15 +6,13 @@ fix gate can stop the samples. "No sample" is read from chronyd's refclocks log,
 every raw sample the SOCK refclock received.
 """
 
-import shutil
 import sys
-import tempfile
 import time
 
 import chronyharness
 import gpsdharness
-from bridgeharness import (Bridge, Checker, RefclockLog, CHRONY_LOG_CONF, chrony_refclock_lines,
-                           dump_on_failure)
+from bridgeharness import (Checker, RefclockLog, CHRONY_LOG_CONF, chrony_refclock_lines,
+                           bridge_run, bridge_workdir)
 
 GRACE_S = 2.0        # reports already under way when the fix goes
 NO_FIX_WINDOW_S = 6.0
@@ -23,48 +21,32 @@ RESUME_LIMIT_S = 10.0
 
 def main():
     ck = Checker()
-    workdir = tempfile.mkdtemp(prefix="nanotime-bridgetest-")
-    bridge = None
-    try:
-        with gpsdharness.Gpsd(delay_ms=180) as gpsd, \
-                chronyharness.Chronyd(chrony_refclock_lines(), CHRONY_LOG_CONF) as c:
-            try:
-                log = RefclockLog(c.dir)
-                bridge = Bridge({"gpsd_port": gpsd.port, "time_socket": c.dir + "/time.sock",
-                                 "offset_s": 0.180}, workdir)
-                bridge.start()
-                first = log.wait_samples_after("GPS", 0, 3, 20)
-                ck.check(len(first) >= 3, "samples flow with a fix ({} samples)".format(len(first)))
+    with bridge_workdir() as workdir, \
+            gpsdharness.Gpsd(delay_ms=180) as gpsd, \
+            chronyharness.Chronyd(chrony_refclock_lines(), CHRONY_LOG_CONF) as c, \
+            bridge_run(ck, c, workdir) as run:
+        log = RefclockLog(c.dir)
+        bridge = run.start({"gpsd_port": gpsd.port, "time_socket": c.dir + "/time.sock",
+                            "offset_s": 0.180})
+        first = log.wait_samples_after("GPS", 0, 3, 20)
+        ck.check(len(first) >= 3, "samples flow with a fix ({} samples)".format(len(first)))
 
-                t_off = time.time()
-                gpsd.set_fix(False)
-                time.sleep(GRACE_S + NO_FIX_WINDOW_S)
-                late = log.samples_after("GPS", t_off + GRACE_S)
-                ck.check(not late, "no sample from {:.0f} s after the fix was lost, for {:.0f} s "
-                         "(got {}: {})".format(GRACE_S, NO_FIX_WINDOW_S, len(late), late[:3]))
+        t_off = time.time()
+        gpsd.set_fix(False)
+        time.sleep(GRACE_S + NO_FIX_WINDOW_S)
+        late = log.samples_after("GPS", t_off + GRACE_S)
+        ck.check(not late, "no sample from {:.0f} s after the fix was lost, for {:.0f} s "
+                 "(got {}: {})".format(GRACE_S, NO_FIX_WINDOW_S, len(late), late[:3]))
 
-                t_on = time.time()
-                gpsd.set_fix(True)
-                back = log.wait_samples_after("GPS", t_on, 2, RESUME_LIMIT_S)
-                took = back[0][0] - t_on if back else float("nan")
-                ck.check(len(back) >= 2, "samples resume after the fix returns (first after "
-                         "{:.1f} s, limit {:.0f} s)".format(took, RESUME_LIMIT_S))
-                ck.check(all(abs(o) < 0.005 for _, o in back),
-                         "resumed samples are good (|true-system| < 5 ms): {}".format(
-                             [round(o, 6) for _, o in back]))
-                ck.check(bridge.running(), "bridge still running")
-                rc = bridge.stop()
-                ck.check(rc == 0, "bridge exits 0 on SIGTERM (got {})".format(rc))
-                if ck.failed:
-                    dump_on_failure(bridge, c)
-            except BaseException:
-                dump_on_failure(bridge, c)
-                raise
-            finally:
-                if bridge is not None:
-                    bridge.stop()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        t_on = time.time()
+        gpsd.set_fix(True)
+        back = log.wait_samples_after("GPS", t_on, 2, RESUME_LIMIT_S)
+        took = back[0][0] - t_on if back else float("nan")
+        ck.check(len(back) >= 2, "samples resume after the fix returns (first after "
+                 "{:.1f} s, limit {:.0f} s)".format(took, RESUME_LIMIT_S))
+        ck.check(all(abs(o) < 0.005 for _, o in back),
+                 "resumed samples are good (|true-system| < 5 ms): {}".format(
+                     [round(o, 6) for _, o in back]))
     return ck.finish()
 
 
