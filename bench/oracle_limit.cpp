@@ -4,13 +4,13 @@
 #include <numbers>
 #include <vector>
 
-#include "sim/phc.hpp"
-#include "sim/receiver.hpp"
 
 namespace nanotime::bench {
 namespace {
 
 constexpr std::int64_t kNs = 1000000000;
+
+double tick_ns(const sim::Profile& p) { return static_cast<double>(std::max<std::int64_t>(p.phc.resolution_ns, 1)); }
 
 // A dense Kalman filter whose transition F is the identity except: row 0 (θ) adds the
 // frequency states, and AR(1) states decay by their coefficient. That structure makes the
@@ -120,14 +120,10 @@ struct OracleModel {
       sin_idx.push_back(filter.add_state(1, 0, s.amp_ns * s.amp_ns / 2, false));
       filter.add_state(1, 0, s.amp_ns * s.amp_ns / 2, false);
     }
-    const double res = resolution_ns(p);
+    const double res = tick_ns(p);
     meas_var_ns2 = g.jitter_ns * g.jitter_ns + res * res / 12 +
                    (g.qerr ? g.qerr_residual_ns * g.qerr_residual_ns : g.sawtooth_pp_ns * g.sawtooth_pp_ns / 12);
     meas_var_ns2 = std::max(meas_var_ns2, 1e-6);
-  }
-
-  static double resolution_ns(const sim::Profile& p) {
-    return static_cast<double>(std::max<std::int64_t>(p.phc.resolution_ns, 1));
   }
 
   // h of pulse k: θ plus each AR(1) plus each sinusoid's sin/cos at k.
@@ -145,42 +141,55 @@ struct OracleModel {
 
 }  // namespace
 
+// No initial offset (θ stays small and exact in a double), no temperature: noise only.
+sim::PhcSection NoiseReplay::free_running(sim::PhcSection phc) {
+  phc.initial_offset_s = 0;
+  phc.temp_coeff_ppb_per_c = 0;
+  return phc;
+}
+
+sim::GnssSection NoiseReplay::wander_only(sim::GnssSection gnss) {  // same draws, no white noise
+  gnss.jitter_ns = 0;
+  gnss.sawtooth_pp_ns = 0;
+  return gnss;
+}
+
+NoiseReplay::NoiseReplay(const sim::Profile& profile, std::uint64_t seed)
+    : phc_cfg_(profile.phc),
+      res_ns_(tick_ns(profile)),
+      phc_(free_running(profile.phc), seed),
+      receiver_(profile.gnss, seed),
+      wander_(wander_only(profile.gnss), seed) {}
+
+NoiseReplay::Pulse NoiseReplay::pulse(std::int64_t k) {
+  phc_.advance_to(k * kNs);
+  const auto ks = static_cast<double>(k);
+  Pulse p;
+  p.theta_ns = phc_.error_ns() - phc_cfg_.freq_offset_ppb * ks - phc_cfg_.aging_ppb_per_day / 86400.0 * ks * ks / 2;
+  const sim::PulseError e = receiver_.next(k);
+  p.reading_ns = std::floor((p.theta_ns + e.edge_error_ns) / res_ns_) * res_ns_ + res_ns_ / 2;
+  if (e.qerr_ns) p.reading_ns -= *e.qerr_ns;
+  p.wander_ns = wander_.next(k).edge_error_ns;
+  return p;
+}
+
 OracleResult oracle_run(const sim::Profile& profile, std::uint64_t seed, std::int64_t duration_s,
                         std::int64_t warmup_s) {
-  // The same noise streams as the bench's run of this seed; no initial offset (θ stays small
-  // and exact in a double), no temperature.
-  sim::PhcSection phc_cfg = profile.phc;
-  phc_cfg.initial_offset_s = 0;
-  phc_cfg.temp_coeff_ppb_per_c = 0;
-  sim::SimulatedPhc phc(phc_cfg, seed);
-  sim::SimulatedReceiver receiver(profile.gnss, seed);
-  sim::GnssSection wander_cfg = profile.gnss;  // the wander alone, same draws
-  wander_cfg.jitter_ns = 0;
-  wander_cfg.sawtooth_pp_ns = 0;
-  sim::SimulatedReceiver wander(wander_cfg, seed);
-
+  NoiseReplay noise(profile, seed);
   OracleModel m(profile);
-  const auto& pc = profile.phc;
-  const double res = OracleModel::resolution_ns(profile);
   OracleResult out;
   double sum_err2 = 0, sum_wander2 = 0;
   std::vector<double> h;
   for (std::int64_t k = 0; k <= duration_s; ++k) {
-    phc.advance_to(k * kNs);
-    const auto ks = static_cast<double>(k);
-    const double theta = phc.error_ns() - pc.freq_offset_ppb * ks - pc.aging_ppb_per_day / 86400.0 * ks * ks / 2;
-    const sim::PulseError e = receiver.next(k);
-    const double w = wander.next(k).edge_error_ns;
+    const NoiseReplay::Pulse p = noise.pulse(k);
     if (k >= warmup_s) {
-      const double err = theta - m.filter.estimate(0);
+      const double err = p.theta_ns - m.filter.estimate(0);
       sum_err2 += err * err;
-      sum_wander2 += w * w;
+      sum_wander2 += p.wander_ns * p.wander_ns;
       ++out.n;
     }
-    double z = std::floor((theta + e.edge_error_ns) / res) * res + res / 2;  // as the engine reads it
-    if (e.qerr_ns) z -= *e.qerr_ns;
-    m.measurement_row(profile.gnss, ks, h);
-    m.filter.update(h, z, m.meas_var_ns2);
+    m.measurement_row(profile.gnss, static_cast<double>(k), h);
+    m.filter.update(h, p.reading_ns, m.meas_var_ns2);
     m.filter.predict();
   }
   if (out.n > 0) {

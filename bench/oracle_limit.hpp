@@ -20,9 +20,34 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "sim/phc.hpp"
 #include "sim/profile.hpp"
+#include "sim/receiver.hpp"
 
 namespace nanotime::bench {
+
+// One seed's noise pulse by pulse, as the simulator draws it (the same streams as a simulation
+// of that seed), for estimators that run outside the engine: the oracle and sawtooth-study.
+class NoiseReplay {
+ public:
+  struct Pulse {
+    double theta_ns = 0;    // PHC − TAI, the profile's constant frequency offset and aging removed
+    double reading_ns = 0;  // what the engine measures: floored to the tick, centred, − qErr
+    double wander_ns = 0;   // the receiver's AR(1) + sinusoids in this pulse's error
+  };
+  NoiseReplay(const sim::Profile& profile, std::uint64_t seed);
+  Pulse pulse(std::int64_t k);  // k = 0, 1, 2 … in order
+  double resolution_ns() const { return res_ns_; }
+
+ private:
+  static sim::PhcSection free_running(sim::PhcSection phc);
+  static sim::GnssSection wander_only(sim::GnssSection gnss);
+  sim::PhcSection phc_cfg_;
+  double res_ns_;
+  sim::SimulatedPhc phc_;
+  sim::SimulatedReceiver receiver_;
+  sim::SimulatedReceiver wander_;
+};
 
 struct OracleResult {
   double true_rms_ns = 0;     // rms of θ(k) − θ̂(k|k−1), k ≥ warmup_s

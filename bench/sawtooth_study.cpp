@@ -20,16 +20,14 @@
 #include <fmt/format.h>
 
 #include "config/config.hpp"
-#include "sim/phc.hpp"
+#include "oracle_limit.hpp"
 #include "sim/profile.hpp"
 #include "sim/random.hpp"
-#include "sim/receiver.hpp"
 
 namespace {
 
 using nanotime::sim::Rng;
 using nanotime::sim::Stream;
-constexpr std::int64_t kNs = 1000000000;
 constexpr std::int64_t kWarmupS = 600;
 constexpr auto kParticleStream = static_cast<Stream>(1000);  // not one of the simulator's
 
@@ -143,36 +141,30 @@ struct Result {
 };
 
 Result run(const nanotime::sim::Profile& p, std::uint64_t seed, std::int64_t duration_s, std::size_t particles) {
-  nanotime::sim::PhcSection phc_cfg = p.phc;
-  phc_cfg.initial_offset_s = 0;
-  phc_cfg.temp_coeff_ppb_per_c = 0;
-  nanotime::sim::SimulatedPhc phc(phc_cfg, seed);
-  nanotime::sim::GnssSection g = p.gnss;
-  g.ar1.clear();
-  g.sinusoid.clear();
-  g.qerr = false;  // the question is the sawtooth itself
-  nanotime::sim::SimulatedReceiver receiver(g, seed);
+  nanotime::sim::Profile white = p;  // the question is the sawtooth itself: no wander, no qErr
+  white.gnss.ar1.clear();
+  white.gnss.sinusoid.clear();
+  white.gnss.qerr = false;
+  nanotime::bench::NoiseReplay noise(white, seed);
   Model m;
   m.q_phase = p.phc.white_fm_ppb * p.phc.white_fm_ppb + p.phc.flicker_fm_ppb * p.phc.flicker_fm_ppb;
   m.q_freq = p.phc.random_walk_fm_ppb_per_sqrt_s * p.phc.random_walk_fm_ppb_per_sqrt_s;
-  m.res = static_cast<double>(std::max<std::int64_t>(p.phc.resolution_ns, 1));
-  m.saw = g.sawtooth_pp_ns;
-  m.jitter = g.jitter_ns;
+  m.res = noise.resolution_ns();
+  m.saw = white.gnss.sawtooth_pp_ns;
+  m.jitter = white.gnss.jitter_ns;
   Kalman kalman(m);
   ParticleFilter pf(m, particles, seed);
   double se_k = 0, se_p = 0;
   std::int64_t n = 0;
   for (std::int64_t k = 0; k <= duration_s; ++k) {
-    phc.advance_to(k * kNs);
-    const double theta = phc.error_ns() - p.phc.freq_offset_ppb * static_cast<double>(k);
-    const double z = std::floor((theta + receiver.next(k).edge_error_ns) / m.res) * m.res + m.res / 2;
+    const auto pulse = noise.pulse(k);
     if (k >= kWarmupS) {
-      se_k += (theta - kalman.predicted()) * (theta - kalman.predicted());
-      se_p += (theta - pf.predicted()) * (theta - pf.predicted());
+      se_k += (pulse.theta_ns - kalman.predicted()) * (pulse.theta_ns - kalman.predicted());
+      se_p += (pulse.theta_ns - pf.predicted()) * (pulse.theta_ns - pf.predicted());
       ++n;
     }
-    kalman.step(z);
-    pf.step(z);
+    kalman.step(pulse.reading_ns);
+    pf.step(pulse.reading_ns);
   }
   return {std::sqrt(se_k / static_cast<double>(n)), std::sqrt(se_p / static_cast<double>(n)), pf.fallbacks()};
 }
