@@ -166,6 +166,31 @@ void read_tod(Table t, Profile& p) {
   t.finish();
 }
 
+void read_phc_read(Table t, Profile& p) {
+  PhcReadSection& c = p.phc_read;
+  c.present = t.present();
+  c.bracket_ns = t.get_double("bracket_ns", 0, {0, 1e9});
+  c.bracket_jitter_ns = t.get_double("bracket_jitter_ns", 0, {0, 1e9});
+  c.latch_fraction = t.get_double("latch_fraction", 0.5, {0, 1});
+  c.latch_jitter_ns = t.get_double("latch_jitter_ns", 0, {0, 1e9});
+  c.slow_read_probability = t.get_double("slow_read_probability", 0, {0, 1});
+  c.slow_read_extra_ns = t.get_double("slow_read_extra_ns", 0, {0, 1e9});
+  c.error_probability = t.get_double("error_probability", 0, {0, 1});
+  t.finish();
+}
+
+void read_pps_gpio(Table t, Profile& p) {
+  PpsGpioSection& c = p.pps_gpio;
+  c.present = t.present();
+  c.latency_ns = t.get_double("latency_ns", 0, {0, 1e9});
+  c.latency_jitter_ns = t.get_double("latency_jitter_ns", 0, {0, 1e9});
+  c.latency_min_ns = t.get_double("latency_min_ns", 0, {0, 1e9});
+  c.tail_probability = t.get_double("tail_probability", 0, {0, 1});
+  c.tail_extra_ns = t.get_double("tail_extra_ns", 0, {0, 1e9});
+  c.loss_probability = t.get_double("loss_probability", 0, {0, 1});
+  t.finish();
+}
+
 void read_faults(Table t, Profile& p) {
   Faults& f = p.faults;
   f.pps_outage = read_list<Window>(t, "pps_outage", read_window);
@@ -221,7 +246,8 @@ std::optional<std::int64_t> parse_utc(std::string_view s) {
 
 Profile parse_profile(std::string_view text, const std::string& file_name) {
   const auto doc = config::Document::load_string(text, file_name);
-  doc.check_top_level({"sim", "phc", "temperature", "gnss", "extts", "tod", "faults"});
+  doc.check_top_level(
+      {"sim", "phc", "temperature", "gnss", "extts", "tod", "phc_read", "pps_gpio", "faults"});
   Profile p;
   p.name = std::filesystem::path(file_name).stem().string();
   read_sim(doc.table("sim"), p);
@@ -230,6 +256,8 @@ Profile parse_profile(std::string_view text, const std::string& file_name) {
   read_gnss(doc.table("gnss"), p);
   read_extts(doc.table("extts"), p);
   read_tod(doc.table("tod"), p);
+  read_phc_read(doc.table("phc_read"), p);
+  read_pps_gpio(doc.table("pps_gpio"), p);
   read_faults(doc.table("faults"), p);
   if (p.sim.leap_day_utc_s && *p.sim.leap_day_utc_s + 86400 <= p.sim.start_utc_s) {
     doc.table("sim").fail("leap_second", "the leap second is before start_utc");

@@ -82,6 +82,32 @@ struct TodSection {
   double loss_probability = 0;
 };
 
+// [phc_read]: how the system clock is compared with the PHC. One PHC read is latched at system
+// time t_L inside a PTP_SYS_OFFSET_EXTENDED bracket [before, after] (docs/simulation.md).
+// Absent: exact, zero-width reads.
+struct PhcReadSection {
+  bool present = false;
+  double bracket_ns = 0;            // width of one read's bracket
+  double bracket_jitter_ns = 0;     // sd of the width (never below half of bracket_ns)
+  double latch_fraction = 0.5;      // 0 = latched at `before`, 1 = at `after`
+  double latch_jitter_ns = 0;       // sd of the latch instant (kept inside the bracket)
+  double slow_read_probability = 0; // a read delayed by slow_read_extra_ns, before or after
+  double slow_read_extra_ns = 0;
+  double error_probability = 0;     // a request fails with ETIMEDOUT
+};
+
+// [pps_gpio]: the same PPS on a GPIO, timestamped by the kernel (late by the interrupt latency).
+// Absent: no such wire.
+struct PpsGpioSection {
+  bool present = false;
+  double latency_ns = 0;            // mean delay from the true edge to the kernel's timestamp
+  double latency_jitter_ns = 0;     // sd (normal, truncated at latency_min_ns)
+  double latency_min_ns = 0;
+  double tail_probability = 0;      // a further uniform(0, tail_extra_ns) delay
+  double tail_extra_ns = 0;
+  double loss_probability = 0;
+};
+
 struct Window {  // [start_s, start_s + duration_s)
   double start_s = 0;
   double duration_s = 0;
@@ -123,6 +149,8 @@ struct Profile {
   GnssSection gnss;
   ExttsSection extts;
   TodSection tod;
+  PhcReadSection phc_read;
+  PpsGpioSection pps_gpio;
   Faults faults;
 };
 

@@ -63,6 +63,23 @@ delay_s = 0.35
 jitter_s = 0.05
 loss_probability = 0.01
 
+[phc_read]
+bracket_ns = 50500
+bracket_jitter_ns = 250
+latch_fraction = 0.985
+latch_jitter_ns = 150
+slow_read_probability = 0.01
+slow_read_extra_ns = 9400
+error_probability = 0.001
+
+[pps_gpio]
+latency_ns = 2500
+latency_jitter_ns = 400
+latency_min_ns = 1000
+tail_probability = 0.002
+tail_extra_ns = 50000
+loss_probability = 0.003
+
 [[faults.pps_outage]]
 start_s = 40000
 duration_s = 3600
@@ -127,6 +144,21 @@ TEST_CASE("every README key is read", "[unit]") {
   CHECK(p.extts.delivery_delay_max_s == 0.25);
   CHECK(p.extts.stale_duplicates);
   CHECK(p.tod.loss_probability == 0.01);
+  CHECK(p.phc_read.present);
+  CHECK(p.phc_read.bracket_ns == 50500);
+  CHECK(p.phc_read.bracket_jitter_ns == 250);
+  CHECK(p.phc_read.latch_fraction == 0.985);
+  CHECK(p.phc_read.latch_jitter_ns == 150);
+  CHECK(p.phc_read.slow_read_probability == 0.01);
+  CHECK(p.phc_read.slow_read_extra_ns == 9400);
+  CHECK(p.phc_read.error_probability == 0.001);
+  CHECK(p.pps_gpio.present);
+  CHECK(p.pps_gpio.latency_ns == 2500);
+  CHECK(p.pps_gpio.latency_jitter_ns == 400);
+  CHECK(p.pps_gpio.latency_min_ns == 1000);
+  CHECK(p.pps_gpio.tail_probability == 0.002);
+  CHECK(p.pps_gpio.tail_extra_ns == 50000);
+  CHECK(p.pps_gpio.loss_probability == 0.003);
   CHECK(p.faults.pps_outage[0].duration_s == 3600);
   CHECK(p.faults.tod_outage[0].start_s == 30000);
   CHECK(p.faults.outlier[0].offset_ns == 800);
@@ -219,6 +251,15 @@ TEST_CASE("sim/profiles is a verbatim copy of ../shared/sim/profiles (when that 
     INFO(entry.path().filename().string());
     CHECK(slurp(entry.path()) == slurp(ours / entry.path().filename()));
   }
+}
+
+TEST_CASE("absent [phc_read] and [pps_gpio] mean exact reads and no GPIO wire", "[unit]") {
+  const Profile p = parse_profile("[sim]\nseed = 2\n", "/x/bare.toml");
+  CHECK_FALSE(p.phc_read.present);
+  CHECK(p.phc_read.bracket_ns == 0);
+  CHECK_FALSE(p.pps_gpio.present);
+  CHECK(error_of("[phc_read]\nlatch_fraction = 1.5\n").find("latch_fraction") != std::string::npos);
+  CHECK(error_of("[pps_gpio]\nlatency = 3\n").find("latency") != std::string::npos);
 }
 
 TEST_CASE("a missing profile file is a clear error", "[unit]") {
