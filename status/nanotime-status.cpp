@@ -1,7 +1,8 @@
 // nanotime-status: like `chronyc tracking`, for the whole box. Fetches /status from
 // phc-pps-sync and gps-sock-bridge, runs `chronyc -c tracking` and `chronyc -c sources`, prints
-// one screen (or --json) and exits 0 locked, 1 degraded, 2 failed (lib/status/health.hpp).
-// The I/O lives here; what it means is decided by pure, unit-tested functions in lib/status.
+// one screen (or --json) and exits 0 locked, 1 degraded, 2 failed (status/client/health.hpp).
+// The I/O lives here; what it means is decided by pure, unit-tested functions in
+// status/client/.
 
 #include <fcntl.h>
 #include <poll.h>
@@ -22,9 +23,9 @@
 #include <fmt/format.h>
 
 #include "status/catalog.hpp"
-#include "status/http_client.hpp"
-#include "status/json_reader.hpp"
-#include "status/report.hpp"
+#include "status/client/http_client.hpp"
+#include "status/client/json_reader.hpp"
+#include "status/client/report.hpp"
 
 extern char** environ;
 

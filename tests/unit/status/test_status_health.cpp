@@ -8,12 +8,12 @@
 #include <thread>
 
 #include "status/catalog.hpp"
+#include "status/client/health.hpp"
+#include "status/client/http_client.hpp"
+#include "status/client/json_reader.hpp"
+#include "status/client/report.hpp"
 #include "status/endpoint.hpp"
-#include "status/health.hpp"
-#include "status/http_client.hpp"
 #include "status/http_server.hpp"
-#include "status/json_reader.hpp"
-#include "status/report.hpp"
 #include "status/status_json.hpp"
 
 using namespace nanotime::status;

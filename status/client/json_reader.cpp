@@ -1,4 +1,4 @@
-#include "status/json_reader.hpp"
+#include "status/client/json_reader.hpp"
 
 #include <cerrno>
 #include <cmath>

@@ -19,7 +19,7 @@
 #include <string_view>
 #include <vector>
 
-#include "status/json_reader.hpp"
+#include "status/client/json_reader.hpp"
 
 namespace nanotime::status {
 

@@ -1,4 +1,4 @@
-#include "status/health.hpp"
+#include "status/client/health.hpp"
 
 #include <cmath>
 #include <cstdlib>

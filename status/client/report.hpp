@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "status/health.hpp"
-#include "status/json_reader.hpp"
+#include "status/client/health.hpp"
+#include "status/client/json_reader.hpp"
 
 namespace nanotime::status {
 

@@ -1,4 +1,4 @@
-#include "status/report.hpp"
+#include "status/client/report.hpp"
 
 #include <cmath>
 

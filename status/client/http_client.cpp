@@ -1,4 +1,4 @@
-#include "status/http_client.hpp"
+#include "status/client/http_client.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
