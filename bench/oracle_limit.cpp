@@ -4,11 +4,12 @@
 #include <numbers>
 #include <vector>
 
+#include "util/units.hpp"
 
 namespace nanotime::bench {
 namespace {
 
-constexpr std::int64_t kNs = 1000000000;
+using util::kNsPerS;
 
 double tick_ns(const sim::Profile& p) { return static_cast<double>(std::max<std::int64_t>(p.phc.resolution_ns, 1)); }
 
@@ -162,10 +163,10 @@ NoiseReplay::NoiseReplay(const sim::Profile& profile, std::uint64_t seed)
       wander_(wander_only(profile.gnss), seed) {}
 
 NoiseReplay::Pulse NoiseReplay::pulse(std::int64_t k) {
-  phc_.advance_to(k * kNs);
+  phc_.advance_to(k * kNsPerS);
   const auto ks = static_cast<double>(k);
   Pulse p;
-  p.theta_ns = phc_.error_ns() - phc_cfg_.freq_offset_ppb * ks - phc_cfg_.aging_ppb_per_day / 86400.0 * ks * ks / 2;
+  p.theta_ns = phc_.error_ns() - phc_cfg_.freq_offset_ppb * ks - phc_cfg_.aging_ppb_per_day / static_cast<double>(util::kSPerDay) * ks * ks / 2;
   const sim::PulseError e = receiver_.next(k);
   p.reading_ns = std::floor((p.theta_ns + e.edge_error_ns) / res_ns_) * res_ns_ + res_ns_ / 2;
   if (e.qerr_ns) p.reading_ns -= *e.qerr_ns;

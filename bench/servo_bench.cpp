@@ -20,12 +20,14 @@
 
 #include "config/config.hpp"
 #include "discipline/engine.hpp"
+#include "fault_windows.hpp"
 #include "kalman_limit.hpp"
 #include "oracle_limit.hpp"
 #include "sim/profile.hpp"
 #include "sim/report.hpp"
 #include "sim/simulation.hpp"
 #include "svg_plot.hpp"
+#include "util/units.hpp"
 
 namespace {
 
@@ -52,40 +54,18 @@ struct Outcome {
 constexpr std::int64_t kRecoverS = 600;
 constexpr std::int64_t kLeapWindowS = 300;
 
-// Ends of every fault of the profile (s from the start).
-std::vector<double> fault_ends(const Profile& p) {
-  std::vector<double> ends;
-  const auto& f = p.faults;
-  for (const auto* ws : {&f.pps_outage, &f.tod_outage, &f.carrier_loss}) {
-    for (const auto& w : *ws) ends.push_back(w.end_s());
-  }
-  for (const auto& w : f.tod_wrong) ends.push_back(w.window.end_s());
-  for (const auto& w : f.tod_late) ends.push_back(w.window.end_s());
-  for (const auto* ps : {&f.outlier, &f.phase_jump}) {
-    for (const auto& e : *ps) ends.push_back(e.at_s);
-  }
-  for (const auto& t : f.temperature_step) ends.push_back(t.at_s);
-  for (const auto& t : p.temperature.steps) ends.push_back(t.at_s);
-  return ends;
-}
-
-// Back to TRACKING (clockClass 6) within kRecoverS after each fault that ended in the run.
+// Back to TRACKING (clockClass 6) within kRecoverS of the end of each group of overlapping
+// faults that ended in the run (fault_windows.hpp says why groups).
 bool recovered_after_faults(const Profile& p, const nanotime::sim::SimResult& r) {
-  const auto n = static_cast<std::int64_t>(r.clock_class.size());
-  for (double end : fault_ends(p)) {
-    const auto from = static_cast<std::int64_t>(std::ceil(end));
-    if (from + kRecoverS >= n) continue;  // the run ends before it could
-    bool back = false;
-    for (std::int64_t k = from; k <= from + kRecoverS && !back; ++k) back = r.clock_class[static_cast<std::size_t>(k)] == 6;
-    if (!back) return false;
-  }
-  return true;
+  using namespace nanotime::bench;
+  return recovered_after_checkpoints(recovery_checkpoints_s(fault_spans(p)), r.clock_class,
+                                     kRecoverS);
 }
 
 // The leap second is the last second of the leap day (UTC); k counts true seconds from start.
 double leap_window_max(const Profile& p, const nanotime::sim::SimResult& r) {
   if (!p.sim.leap_day_utc_s) return std::nan("");
-  const std::int64_t leap_k = *p.sim.leap_day_utc_s + 86400 - p.sim.start_utc_s;
+  const std::int64_t leap_k = *p.sim.leap_day_utc_s + nanotime::util::kSPerDay - p.sim.start_utc_s;
   if (leap_k < 0 || leap_k + kLeapWindowS >= static_cast<std::int64_t>(r.true_error_ns.size())) return std::nan("");
   double worst = 0;
   for (std::int64_t k = leap_k - 1; k <= leap_k + kLeapWindowS; ++k) {
@@ -375,7 +355,8 @@ int main(int argc, char** argv) {
              dur->count() > 0 ? fmt::format("{:.0f}", duration_s) : std::string("(profile duration)"),
              jobs, elapsed_s);
   double simulated_days = 0;
-  for (const auto& o : outcomes) simulated_days += static_cast<double>(o.report.duration_s) / 86400.0;
+  const auto day_s = static_cast<double>(nanotime::util::kSPerDay);
+  for (const auto& o : outcomes) simulated_days += static_cast<double>(o.report.duration_s) / day_s;
   fmt::print(table_out, "cost: {:.2f} s of one core per simulated day (simulator + engine; oracle included)\n",
              elapsed_s * static_cast<double>(std::min<std::size_t>(jobs, tasks.size())) / simulated_days);
   fmt::print(table_out, "medians over seeds; true error = PHC - TAI from lock on (ns); "
