@@ -1,5 +1,5 @@
 #pragma once
-// A simulation profile (../shared/sim/README.md is the contract for every key): one PHC, one
+// A simulation profile (docs/simulation.md is the contract for every key): one PHC, one
 // GNSS receiver, the path between them and the faults to inject. Absent keys mean "no such
 // effect" unless a default is given. Units are in the names.
 

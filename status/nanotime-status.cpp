@@ -26,6 +26,7 @@
 #include "status/client/http_client.hpp"
 #include "status/client/json_reader.hpp"
 #include "status/client/report.hpp"
+#include "util/units.hpp"
 
 extern char** environ;
 
@@ -36,7 +37,7 @@ using namespace nanotime::status;
 std::int64_t mono_ms() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+  return static_cast<std::int64_t>(ts.tv_sec) * nanotime::util::kMsPerS + ts.tv_nsec / nanotime::util::kNsPerMs;
 }
 
 // Runs argv (no shell) and returns its stdout if it exits 0 within timeout_ms; else sets `error`.

@@ -4,12 +4,14 @@
 
 #include <cstdint>
 
+#include "util/units.hpp"
+
 namespace nanotime::gpsd {
 
 class Backoff {
  public:
-  static constexpr std::int64_t kMinDelayNs = 1'000'000'000;
-  static constexpr std::int64_t kMaxDelayNs = 30'000'000'000;
+  static constexpr std::int64_t kMinDelayNs = util::kNsPerS;
+  static constexpr std::int64_t kMaxDelayNs = 30 * util::kNsPerS;
 
   // A connection attempt failed, or a connection was lost, at `now_ns`.
   void failed(std::int64_t now_ns) {

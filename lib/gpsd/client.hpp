@@ -1,8 +1,8 @@
 #pragma once
 // The I/O half of the gpsd client: connects with libgps, asks for JSON with TOFF and PPS
-// (WATCH_ENABLE|WATCH_JSON|WATCH_PPS; FACTS §5), reads, and reconnects with exponential backoff
-// (1 s → 30 s, backoff.hpp). It never blocks on reads and never busy-loops: the owner polls
-// fd() for input and calls maintain() when next_attempt_ns() has come.
+// (WATCH_ENABLE|WATCH_JSON|WATCH_PPS; docs/hardware-notes.md#gpsd), reads, and reconnects with
+// exponential backoff (1 s → 30 s, backoff.hpp). It never blocks on reads and never busy-loops: the
+// owner polls fd() for input and calls maintain() when next_attempt_ns() has come.
 //
 //   GpsdClient gpsd("127.0.0.1", 2947);
 //   loop: events = gpsd.maintain(now)              (connects when due: Connected)

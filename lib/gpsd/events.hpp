@@ -30,7 +30,8 @@ struct PulseReport {
   std::optional<double> qerr_ns;
 };
 
-// TPV mode: 0 not seen, 1 no fix, 2 2D, 3 3D (gpsd omits `status` for plain fixes: FACTS §5).
+// TPV mode: 0 not seen, 1 no fix, 2 2D, 3 3D (gpsd omits `status` for plain fixes:
+// docs/hardware-notes.md#gpsd).
 struct FixState {
   int mode = 0;
 };

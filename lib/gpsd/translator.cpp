@@ -6,11 +6,12 @@
 #include <optional>
 
 #include "log/log.hpp"
+#include "util/units.hpp"
 
 namespace nanotime::gpsd {
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
+using util::kNsPerS;
 
 bool is_zero(const timespec_t& t) { return t.tv_sec == 0 && t.tv_nsec == 0; }
 
@@ -44,9 +45,10 @@ void Translator::translate(const gps_data_t& data, std::vector<Event>& out) {
 
   if ((set & TOFF_SET) != 0) {
     // libgps 3.22 (gpsd API 11) parses a TOFF object into gpsdata->pps, not ->toff, while
-    // setting TOFF_SET (fixed in gpsd 3.25, FACTS §5). ->toff is then never written and stays
-    // all zero (gps_open clears the struct), so: ->toff when it holds a time, else ->pps. This
-    // is right for both layouts without depending on which libgps we were built against.
+    // setting TOFF_SET (fixed in gpsd 3.25, docs/hardware-notes.md#gpsd). ->toff is then never
+    // written and stays all zero (gps_open clears the struct), so: ->toff when it holds a time,
+    // else ->pps. This is right for both layouts without depending on which libgps we were
+    // built against.
     const timedelta_t& src = is_zero(data.toff.real) && is_zero(data.toff.clock) ? data.pps
                                                                                   : data.toff;
     if (const auto d = delta_ns(src)) {
@@ -63,7 +65,7 @@ void Translator::translate(const gps_data_t& data, std::vector<Event>& out) {
       // libgps 3.22 sets qErr to 0 when the PPS object has none: 0 means "not reported".
       if (data.qErr != 0) {
         if (data.qErr >= -kMaxQerrPs && data.qErr <= kMaxQerrPs) {
-          p.qerr_ns = static_cast<double>(data.qErr) / 1000.0;
+          p.qerr_ns = static_cast<double>(data.qErr) / static_cast<double>(util::kPsPerNs);
         } else {
           // The edge itself is still good (the kernel timestamped it); only the correction is
           // unbelievable, so the pulse goes on uncorrected.

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "phc/phc_abi.hpp"
+#include "util/units.hpp"
 
 namespace nanotime::phc {
 namespace {
@@ -157,7 +158,7 @@ std::int64_t LinuxPtpClock::now_ns() {
   struct timespec ts {};
   int r = sys_.clock_gettime(clock_id(), &ts);
   if (r < 0) fail(-r, "clock_gettime failed");
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+  return static_cast<std::int64_t>(ts.tv_sec) * util::kNsPerS + ts.tv_nsec;
 }
 
 SysOffset LinuxPtpClock::sys_offset(unsigned samples) {

@@ -1,5 +1,6 @@
 #pragma once
-// PtpClock over /dev/ptpN (Linux PTP uapi, <linux/ptp_clock.h>; FACTS.md §2, §7).
+// PtpClock over /dev/ptpN (Linux PTP uapi, <linux/ptp_clock.h>; docs/hardware-notes.md#phy,
+// #ptp-uapi).
 //
 // Traps handled here:
 //  - opened O_RDWR: kernels ≥ 6.15 refuse the ioctls on a read-only PHC fd;

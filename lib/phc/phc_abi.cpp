@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "util/units.hpp"
+
 namespace nanotime::phc {
 
 std::string_view method_name(OffsetMethod m) {
@@ -23,7 +25,7 @@ struct timex timex_for_frequency(double freq_ppb) {
 }
 
 struct timex timex_for_step(std::int64_t delta_ns) {
-  constexpr std::int64_t kNsPerS = 1'000'000'000;
+  using util::kNsPerS;
   std::int64_t sec = delta_ns / kNsPerS;
   std::int64_t nsec = delta_ns % kNsPerS;
   if (nsec < 0) {  // C++ division truncates toward zero: borrow one second
@@ -45,7 +47,7 @@ double clamp_frequency_ppb(double requested_ppb, double limit_ppb, int max_adj_p
 }
 
 std::int64_t to_ns(const struct ptp_clock_time& t) {
-  return static_cast<std::int64_t>(t.sec) * 1'000'000'000 + static_cast<std::int64_t>(t.nsec);
+  return static_cast<std::int64_t>(t.sec) * util::kNsPerS + static_cast<std::int64_t>(t.nsec);
 }
 
 namespace {

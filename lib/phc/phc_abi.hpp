@@ -1,5 +1,6 @@
 #pragma once
-// Pure helpers that turn requests into the kernel's structures and back (FACTS.md §7).
+// Pure helpers that turn requests into the kernel's structures and back
+// (docs/hardware-notes.md#ptp-uapi).
 // Kept apart from the Linux class so that the unit tests can check every field by hand.
 
 #include <linux/ptp_clock.h>

@@ -1,5 +1,6 @@
 #pragma once
-// A PTP hardware clock (PHC): what phc-pps-sync needs from /dev/ptpN (FACTS.md §2, §7).
+// A PTP hardware clock (PHC): what phc-pps-sync needs from /dev/ptpN (docs/hardware-notes.md#phy,
+// #ptp-uapi).
 //
 // The interface is small on purpose: the daemon and the simulator see the same one, and the
 // Linux implementation (linux_ptp_clock.hpp) is a thin translation to ioctl/clock_adjtime.

@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "util/units.hpp"
+
 namespace nanotime::ptpmgmt {
 namespace {
 
@@ -36,7 +38,7 @@ socklen_t make_address(const std::string& path, sockaddr_un& addr) {
 std::int64_t mono_ms() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+  return static_cast<std::int64_t>(ts.tv_sec) * util::kMsPerS + ts.tv_nsec / util::kNsPerMs;
 }
 
 std::string default_local_name() {

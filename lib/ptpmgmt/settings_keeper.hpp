@@ -1,7 +1,7 @@
 #pragma once
 // Keeps ptp4l's GRANDMASTER_SETTINGS_NP equal to what the daemon wants. Pure: the daemon calls
-// it with its monotonic time and carries out what it returns (FACTS.md §6: a restarted ptp4l
-// forgets the settings and announces clockClass 248 again).
+// it with its monotonic time and carries out what it returns (docs/hardware-notes.md#linuxptp:
+// a restarted ptp4l forgets the settings and announces clockClass 248 again).
 //
 //   - a new wanted value                  → SET now
 //   - every check_interval (5 s)          → GET, compare with the wanted value

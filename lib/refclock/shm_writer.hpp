@@ -1,5 +1,6 @@
 #pragma once
-// NTP shared-memory refclock writer (chrony 4.3 refclock_shm.c, gpsd ntpshm.h; FACTS.md §4).
+// NTP shared-memory refclock writer (chrony 4.3 refclock_shm.c, gpsd ntpshm.h;
+// docs/hardware-notes.md#ntp-shm).
 //
 // The segment is the classic `struct shmTime`, key 0x4e545030 + unit. chrony creates it with
 // its `perm=` option (default 0600) if it does not exist; gpsd's convention is 0600 for units

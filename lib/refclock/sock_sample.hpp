@@ -1,5 +1,6 @@
 #pragma once
-// chrony's SOCK refclock datagram (chrony 4.3 refclock_sock.c; FACTS.md §3), byte for byte.
+// chrony's SOCK refclock datagram (chrony 4.3 refclock_sock.c), byte for byte
+// (docs/hardware-notes.md#chrony-sock).
 //
 // chrony compares the datagram size with its own sizeof(struct sock_sample) and silently drops
 // anything else, so the layout must be the one chronyd was built with on this platform:
@@ -13,9 +14,11 @@
 #include <ctime>
 
 #include "refclock/leap.hpp"
+#include "util/units.hpp"
 
 // Debian 12's armhf chrony uses a 32-bit time_t. Building with _TIME_BITS=64 there would give
-// a 40-byte datagram that chronyd drops without a word (FACTS.md §3).
+// a 40-byte datagram that chronyd drops without a word
+// (docs/hardware-notes.md#chrony-sock).
 #if defined(_TIME_BITS) && _TIME_BITS == 64 && (ULONG_MAX == 0xffffffffUL)
 #error \
     "nanotime: do not build with _TIME_BITS=64 on a 32-bit platform: chrony 4.3 (Debian 12) uses a 32-bit time_t, and its SOCK refclock silently drops samples whose size differs from its own struct sock_sample"
@@ -57,13 +60,13 @@ struct SplitTime {
 };
 
 constexpr SplitTime split_system_ns(std::int64_t ns) {
-  std::int64_t sec = ns / 1'000'000'000;
-  std::int64_t rem = ns % 1'000'000'000;
+  std::int64_t sec = ns / util::kNsPerS;
+  std::int64_t rem = ns % util::kNsPerS;
   if (rem < 0) {  // C++ division truncates toward zero: move negative times to floor
-    rem += 1'000'000'000;
+    rem += util::kNsPerS;
     sec -= 1;
   }
-  return {sec, rem / 1000, rem % 1000};
+  return {sec, rem / util::kNsPerUs, rem % util::kNsPerUs};
 }
 
 // The datagram for a sample. offset_ns follows the SOCK convention for `pulse` (true − system

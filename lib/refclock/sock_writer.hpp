@@ -1,5 +1,6 @@
 #pragma once
-// chrony SOCK refclock writer (chrony 4.3 refclock_sock.c; FACTS.md §3).
+// chrony SOCK refclock writer (chrony 4.3 refclock_sock.c;
+// docs/hardware-notes.md#chrony-sock).
 //
 // The datagram is chrony's `struct sock_sample` with this platform's own struct timeval:
 // 40 bytes with 64-bit time_t, 32 bytes on Debian 12 armhf (32-bit time_t). chrony drops any

@@ -25,7 +25,7 @@ BOARD_CM5 = "cm5"
 BOARD_OTHER_PI = "pi"
 
 # PHC hardware families: which ptp4l config and daemon defaults fit.
-PHC_BCM_PHY = "bcm54210pe"   # CM4/CM5 Ethernet PHY clock (FACTS §2)
+PHC_BCM_PHY = "bcm54210pe"   # CM4/CM5 Ethernet PHY clock (docs/hardware-notes.md#phy)
 PHC_INTEL = "intel"          # i210/i225/i226 (igb, igc), e.g. TimeHAT
 INTEL_DRIVERS = ("igb", "igc")
 

@@ -15,6 +15,7 @@
 
 #include "status/http_server.hpp"
 #include "util/fd.hpp"
+#include "util/units.hpp"
 
 namespace nanotime::status {
 
@@ -23,7 +24,7 @@ namespace {
 std::int64_t mono_ms() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+  return static_cast<std::int64_t>(ts.tv_sec) * util::kMsPerS + ts.tv_nsec / util::kNsPerMs;
 }
 
 [[noreturn]] void fail(std::string_view endpoint, std::string_view what) {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "status/json_writer.hpp"
+#include "util/units.hpp"
 
 namespace nanotime::status {
 
@@ -48,7 +49,7 @@ std::string plain(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "
 std::string duration(double s) {
   if (!std::isfinite(s) || s < 0) return "–";
   const auto total = static_cast<long long>(s);
-  const long long d = total / 86400, h = total % 86400 / 3600, m = total % 3600 / 60;
+  const long long d = total / util::kSPerDay, h = total % util::kSPerDay / 3600, m = total % 3600 / 60;
   if (d > 0) return fmt::format("{}d {}h {}m", d, h, m);
   if (h > 0) return fmt::format("{}h {}m", h, m);
   return fmt::format("{}m {}s", m, total % 60);

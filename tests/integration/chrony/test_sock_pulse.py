@@ -2,8 +2,9 @@
 fed by SockWriter::send_pulse through refclock-feed.
 
 The GPS time source claims true - system = +D; the pulses are edges at the top of each TRUE
-second (system time = true - D) with offset = system - true = -D (FACTS.md §3: opposite sign to
-a full-time sample). GPS is `noselect`, so the system clock can only follow PPS:
+second (system time = true - D) with offset = system - true = -D (opposite sign to a full-time
+sample: docs/hardware-notes.md#chrony-sock). GPS is `noselect`, so the system clock can only
+follow PPS:
   right sign: PPS is selected (#*), tracking says D slow, PPS agrees with GPS;
   wrong sign (--wrong-sign, the control): the same checks FAIL -- tracking says D fast and PPS
   disagrees with GPS by 2D. Showing both proves the test can tell the signs apart."""

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""The armhf build speaks bookworm armhf chrony's SOCK ABI (FACTS §3): 32-byte datagrams.
+"""The armhf build speaks bookworm armhf chrony's SOCK ABI (docs/hardware-notes.md#chrony-sock):
+32-byte datagrams.
 
 chrony 4.3 on Debian 12 armhf has a 32-bit time_t, so its struct sock_sample is 32 bytes
 (timeval 8, offset 8, pulse/leap/_pad/magic 4 each, magic at offset 28); it silently drops

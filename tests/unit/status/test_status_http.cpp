@@ -23,13 +23,14 @@
 #include "status/metrics.hpp"
 #include "status/status_json.hpp"
 #include "util/fd.hpp"
+#include "util/units.hpp"
 
 using namespace nanotime::status;
 using nanotime::util::Fd;
 
 namespace {
 
-constexpr std::int64_t kSec = 1'000'000'000;
+constexpr std::int64_t kSec = nanotime::util::kNsPerS;
 
 HttpServerConfig cfg(std::string listen) {
   HttpServerConfig c;
