@@ -26,6 +26,13 @@ enum class Stream : std::uint64_t {
   tod_delay = 30,
   tod_loss = 31,
   temperature_noise = 40,
+  phc_read_width = 50,
+  phc_read_latch = 51,
+  phc_read_slow = 52,
+  phc_read_error = 53,
+  pps_gpio_latency = 60,
+  pps_gpio_tail = 61,
+  pps_gpio_loss = 62,
 };
 
 inline std::uint64_t splitmix64(std::uint64_t x) {
