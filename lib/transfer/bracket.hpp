@@ -2,7 +2,7 @@
 // One PHC read as PTP_SYS_OFFSET_EXTENDED reports it: the PHC value and the two system-clock
 // (CLOCK_REALTIME) readings taken just before and just after the access that latched it. The
 // driver latches the PHC somewhere inside [before, after]; where exactly depends on the driver
-// (latch_model.hpp). See docs/hardware-notes.md, "Reading the PHC against the system clock".
+// (latch_model.hpp). See docs/hardware-notes.md#phc-read.
 
 #include <cstdint>
 

@@ -2,7 +2,7 @@
 // The GPIO PPS cross-check of the PHC-to-system transfer.
 //
 // The same PPS that the PHC timestamps (EXTTS) also reaches a GPIO, whose interrupt handler
-// timestamps it with the system clock (pps-gpio, /dev/ppsN): an independent reading of the system
+// timestamps it with the system clock (pps-gpio, /dev/ppsN, docs/hardware-notes.md#gpio-pps): an independent reading of the system
 // clock at the same edge, always *late* by the interrupt latency L ≥ 0 (µs-class, rare long tails,
 // sometimes lost). For each pulse j the difference
 //     d_j = GPIO timestamp − system time the PHC path gives the edge

@@ -3,7 +3,7 @@
 // interval that surely holds the truth.
 //
 // A driver latches the PHC at one instant inside the read's bracket [before, after]. Where is a
-// property of the driver (docs/hardware-notes.md, "Reading the PHC against the system clock"):
+// property of the driver (docs/hardware-notes.md#phc-read):
 //   bcm-phy-ptp  CM4/CM5 PHY: the latch fires when the second MDIO write of the access has been
 //                clocked in, about one MDIO frame after the bracket's middle — near its end.
 //   midpoint     a driver nobody has characterised: the middle, as phc2sys and chrony assume.
