@@ -2,9 +2,9 @@
 // The GPIO PPS cross-check of the PHC-to-system transfer.
 //
 // The same PPS that the PHC timestamps (EXTTS) also reaches a GPIO, whose interrupt handler
-// timestamps it with the system clock (pps-gpio, /dev/ppsN, docs/hardware-notes.md#gpio-pps): an independent reading of the system
-// clock at the same edge, always *late* by the interrupt latency L ≥ 0 (µs-class, rare long tails,
-// sometimes lost). For each pulse j the difference
+// timestamps it with the system clock (pps-gpio, /dev/ppsN; docs/hardware-notes.md#gpio-pps):
+// an independent reading of the system clock at the same edge, always *late* by the interrupt
+// latency L ≥ 0 (µs-class, rare long tails, sometimes lost). For each pulse j the difference
 //     d_j = GPIO timestamp − system time the PHC path gives the edge
 // equals e_j + L_j, where e_j is the PHC path's error (true latch time − estimate, the sign of
 // latch_model.hpp). Hence, for every sample:
