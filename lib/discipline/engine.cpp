@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -240,7 +239,7 @@ class EngineImpl final : public Engine {
     servo::Prediction pr = estimate_.predict(servo_time(now));
     lock_.on_used_pulse(r.phase_ns, pr.sd_ns);
     if (lock_.state() == LockState::tracking && estimate_.gating().consecutive_rejections == 0) {
-      update_log_variance();
+      log_variance_.update(estimate_.noise());
       temp_.add_frequency(now, oscillator_ppb());
       ChronySample cs = chrony_sample(now, pr);
       // Never a sample that may be more than the limit off (e.g. right after a restart).
@@ -352,44 +351,8 @@ class EngineImpl final : public Engine {
   }
 
   ClockQuality make_quality() const {
-    const LockState state = lock_.state();
-    ClockQuality q;
-    q.state = state;
-    const bool within = state == LockState::tracking || state == LockState::holdover;
-    switch (state) {
-      case LockState::tracking: q.clock_class = 6; break;
-      case LockState::holdover: q.clock_class = 7; break;
-      case LockState::freerun: q.clock_class = config_.degraded_clock_class; break;
-      default: q.clock_class = 248; break;
-    }
-    if (state == LockState::acquiring || state == LockState::converging) {
-      q.clock_accuracy = 0xfe;
-      q.error_bound_ns = kInf;
-    } else {
-      q.clock_accuracy = clock_accuracy_for_bound(status_.error_bound_ns);
-      // Rounded up to the accuracy class, so that the quality changes rarely.
-      q.error_bound_ns = accuracy_limit_ns(q.clock_accuracy);
-    }
-    q.offset_scaled_log_variance = within ? log_variance_ : std::uint16_t{0xffff};
-    std::int64_t utc = last_.tai_s - leap_.tai_utc_at_tai(last_.tai_s);
-    q.tai_utc_s = leap_.tai_utc_at_tai(last_.tai_s);
-    q.utc_offset_valid = leap_.offset_known();
-    LeapWarning w = last_.tai_s != 0 ? leap_.warning_at_utc(utc) : LeapWarning::none;
-    q.leap61 = w == LeapWarning::insert;
-    q.leap59 = w == LeapWarning::del;
-    q.time_traceable = within;
-    q.frequency_traceable = within;
-    return q;
-  }
-
-  // PTP variance (IEEE 1588-2008 7.6.3.3: PTPVAR(τ) = τ²·σ_y²(τ)/3 at τ = 1 s) of the PHC as
-  // the servo sees it: σ_y²(1 s) = (6R + 2q1 + (2/3)q2)/2 from the learned noise model. Kept
-  // with hysteresis (only moves when the scaled value changes by more than one log2 unit).
-  void update_log_variance() {
-    servo::NoiseModel n = estimate_.noise();
-    double avar = (6 * n.meas_var_ns2 + 2 * n.wfm_ns2_per_s + (2.0 / 3.0) * n.rwfm_ns2_per_s3) / 2;
-    std::uint16_t v = scaled_log_variance(avar / 3 * 1e-18);
-    if (log_variance_ == 0xffff || std::abs(int{v} - int{log_variance_}) > 256) log_variance_ = v;
+    return clock_quality(lock_.state(), status_.error_bound_ns, log_variance_.value(),
+                         config_.degraded_clock_class, leap_, last_.tai_s);
   }
 
   EngineConfig config_;
@@ -409,7 +372,7 @@ class EngineImpl final : public Engine {
   std::uint64_t carrier_stale_ = 0;
   EngineStatus status_;
   double last_freq_ppb_;
-  std::uint16_t log_variance_ = 0xffff;
+  LogVariance log_variance_;
 };
 
 }  // namespace

@@ -80,6 +80,63 @@ TEST_CASE("leap warning from leap-seconds.list when the receiver says nothing", 
   CHECK(ls.tai_utc_at_tai(kBoundary + 37) == 38);
 }
 
+TEST_CASE("clock quality per lock state", "[unit][quality]") {
+  LeapState ls(37, nullptr);
+  constexpr std::uint16_t kVar = 0x4e00;
+  ClockQuality q = clock_quality(LockState::tracking, 30, kVar, 52, ls, 0);
+  CHECK(q.clock_class == 6);
+  CHECK(q.clock_accuracy == 0x21);
+  CHECK(q.error_bound_ns == 100);           // rounded up to the accuracy class
+  CHECK(q.offset_scaled_log_variance == kVar);
+  CHECK(q.time_traceable);
+  CHECK(q.frequency_traceable);
+  CHECK_FALSE(q.utc_offset_valid);          // nobody said TAI − UTC yet
+  q = clock_quality(LockState::holdover, 600, kVar, 52, ls, 0);
+  CHECK(q.clock_class == 7);
+  CHECK(q.clock_accuracy == 0x23);
+  CHECK(q.time_traceable);
+  q = clock_quality(LockState::freerun, 5000, kVar, 187, ls, 0);
+  CHECK(q.clock_class == 187);
+  CHECK(q.clock_accuracy == 0x25);
+  CHECK(q.offset_scaled_log_variance == 0xffff);
+  CHECK_FALSE(q.time_traceable);
+  for (LockState s : {LockState::acquiring, LockState::converging}) {
+    q = clock_quality(s, 30, kVar, 52, ls, 0);
+    CHECK(q.clock_class == 248);
+    CHECK(q.clock_accuracy == 0xfe);
+    CHECK(std::isinf(q.error_bound_ns));
+    CHECK_FALSE(q.frequency_traceable);
+  }
+}
+
+TEST_CASE("clock quality carries the leap warning of the last pulse's day", "[unit][quality]") {
+  LeapState ls(37, nullptr);
+  TimeReport tr;
+  tr.utc_s = kLeapDay + 12 * 3600;
+  tr.tai_utc_s = 37;
+  tr.leap = LeapWarning::insert;
+  ls.on_report(tr);
+  ClockQuality q = clock_quality(LockState::tracking, 30, 0x4e00, 52, ls, kLeapDay + 37);
+  CHECK(q.leap61);
+  CHECK_FALSE(q.leap59);
+  CHECK(q.utc_offset_valid);
+  CHECK(q.tai_utc_s == 37);
+  CHECK_FALSE(clock_quality(LockState::tracking, 30, 0x4e00, 52, ls, kLeapDay - 1).leap61);
+}
+
+TEST_CASE("the log variance moves only by more than one log2 unit", "[unit][quality]") {
+  LogVariance v;
+  CHECK(v.value() == 0xffff);
+  // σ_y²(1 s) = 6R/2 with R = 1 ns²: PTPVAR = 3e-18/3 s² = 1e-18 s².
+  v.update(nanotime::servo::NoiseModel{1, 0, 0});
+  const std::uint16_t first = scaled_log_variance(1e-18);
+  CHECK(v.value() == first);
+  v.update(nanotime::servo::NoiseModel{1.9, 0, 0});   // < 2×: stays
+  CHECK(v.value() == first);
+  v.update(nanotime::servo::NoiseModel{2.1, 0, 0});   // > 2×: moves
+  CHECK(v.value() == scaled_log_variance(2.1e-18));
+}
+
 TEST_CASE("temperature coefficient is recovered despite random-walk frequency", "[unit][temperature]") {
   std::mt19937_64 rng(3);
   std::normal_distribution<double> n01(0, 1);
