@@ -32,7 +32,8 @@ double EdgeCorrections::correction_ns(std::int64_t utc_s, std::int64_t edge_mono
          0.5 * static_cast<double>(granularity_ns_);
 }
 
-std::optional<double> EdgeCorrections::qerr_for(std::int64_t utc_s, std::int64_t edge_mono_ns) const {
+std::optional<double> EdgeCorrections::qerr_for(std::int64_t utc_s,
+                                                std::int64_t edge_mono_ns) const {
   for (auto it = qerrs_.rbegin(); it != qerrs_.rend(); ++it) {
     if (it->utc_s == utc_s && std::llabs(it->edge_mono_ns - edge_mono_ns) < kNs / 2) {
       return it->qerr_ns;

@@ -44,6 +44,12 @@ struct LastPulse {
   std::int64_t used_edge_mono_ns = 0;
 };
 
+// The PHY's link: while it is down the driver repeats a stale capture (counted, not used).
+struct Carrier {
+  bool up = true;
+  std::uint64_t stale_pulses = 0;
+};
+
 // While pulses are missing: what the temperature did since the last used pulse.
 struct Hold {
   bool holding = false;
@@ -103,7 +109,7 @@ class EngineImpl final : public Engine {
     const auto& c = labeler_.counters();
     s.pulses_seen = c.edges;
     s.pulses_lost = c.lost;
-    s.pulses_stale = c.stale + carrier_stale_;
+    s.pulses_stale = c.stale + carrier_.stale_pulses;
     s.pulses_unlabelled = c.unlabelled;
     s.label_disagreements = c.disagreements;
     s.late_label_disagreements = c.disagreed_after_use;
@@ -125,8 +131,8 @@ class EngineImpl final : public Engine {
  private:
   // ---- events -----------------------------------------------------------------------------
   void on(const ExttsEvent& e, Output& out) {
-    if (!carrier_up_) {  // the driver repeats a stale capture while the link is down
-      ++carrier_stale_;
+    if (!carrier_.up) {  // the driver repeats a stale capture while the link is down
+      ++carrier_.stale_pulses;
       periodic(e.arrival_mono_ns, false, out);
       return;
     }
@@ -150,7 +156,7 @@ class EngineImpl final : public Engine {
     periodic(e.mono_ns, false, out);
   }
   void on(const CarrierChange& e, Output& out) {
-    carrier_up_ = e.up;
+    carrier_.up = e.up;
     periodic(e.mono_ns, false, out);
   }
   void on(const Tick& e, Output& out) {
@@ -368,10 +374,9 @@ class EngineImpl final : public Engine {
   LastPulse last_;
   Hold hold_;
   FollowedJump jump_;
-  bool carrier_up_ = true;
-  std::uint64_t carrier_stale_ = 0;
+  Carrier carrier_;
   EngineStatus status_;
-  double last_freq_ppb_;
+  double last_freq_ppb_;            // the last command: only changes are sent
   LogVariance log_variance_;
 };
 

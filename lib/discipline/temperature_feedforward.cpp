@@ -9,9 +9,8 @@ namespace nanotime::discipline {
 // identified: an unidentified coefficient adds nothing more (as holdover without ff), and
 // what ff already holds stays (dropping it would itself be a frequency step). A refined c
 // changes only the increments that follow, never ff at once.
-std::optional<FeedForwardChange> TemperatureFeedForward::on_reading(std::int64_t now, double celsius,
-                                                                    const TemperatureModel& model,
-                                                                    bool holding) {
+std::optional<FeedForwardChange> TemperatureFeedForward::on_reading(
+    std::int64_t now, double celsius, const TemperatureModel& model, bool holding) {
   const double interval_s =
       last_mono_ ? std::clamp(static_cast<double>(now - *last_mono_) * 1e-9, 0.0, 10.0) : 1.0;
   last_mono_ = now;

@@ -6,6 +6,7 @@
 #include <limits>
 #include <random>
 
+#include "discipline/edge_corrections.hpp"
 #include "discipline/leap_state.hpp"
 #include "discipline/quality.hpp"
 #include "discipline/temperature_model.hpp"
@@ -170,4 +171,27 @@ TEST_CASE("no temperature variation: the coefficient is not identified", "[unit]
   CHECK_FALSE(tm.identified());
   CHECK(tm.usable_coefficient() == 0);
   CHECK(tm.usable_coefficient_sd() == 50);  // the prior: holdover bounds stay honest
+}
+
+TEST_CASE("edge corrections: qErr of the same second, half a learned tick, cable delay",
+          "[unit][edge]") {
+  constexpr std::int64_t kS = 1000000000;
+  EdgeCorrections c;
+  // Nothing known: only the 1 ns default tick's half, and the cable delay.
+  CHECK(c.correction_ns(100, 100 * kS, 30) == Approx(0.5 - 30));
+  // Timestamps on an 8 ns counter: after 32 of them the tick is 8 ns.
+  for (std::int64_t k = 0; k < 31; ++k) c.on_timestamp(1700000000 * kS + k * kS + 8 * (k % 5));
+  CHECK(c.correction_ns(100, 100 * kS, 0) == Approx(0.5));
+  c.on_timestamp(1700000031 * kS + 16);
+  CHECK(c.correction_ns(100, 100 * kS, 0) == Approx(4));
+  // The pulse left the receiver qErr late: subtracted, for its own second and edge only.
+  c.on_pulse_report(PulseReport{100, 100 * kS + 2000, 7.5});
+  c.on_pulse_report(PulseReport{101, 101 * kS, std::nullopt});  // no qErr: not kept
+  CHECK(c.correction_ns(100, 100 * kS, 0) == Approx(4 - 7.5));
+  CHECK(c.correction_ns(101, 101 * kS, 0) == Approx(4));
+  CHECK(c.correction_ns(100, 100 * kS + 2000 + kS / 2, 0) == Approx(4));  // half a second off
+  // Only the last eight reports are kept.
+  for (std::int64_t s = 102; s < 110; ++s) c.on_pulse_report(PulseReport{s, s * kS, 1.0});
+  CHECK(c.correction_ns(100, 100 * kS, 0) == Approx(4));
+  CHECK(c.correction_ns(102, 102 * kS, 0) == Approx(3));
 }
