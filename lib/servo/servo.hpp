@@ -72,7 +72,7 @@ struct GateStatus {
 };
 
 // The control side, as linuxptp's servo.h (servo_sample, servo_reset, …): every call that
-// changes the servo, each returning the frequency to apply where there is one.
+// changes the servo (each returning the frequency to apply), and its lock state.
 class Control {
  public:
   virtual ~Control() = default;
