@@ -75,8 +75,10 @@ struct EngineStatus {
   double temperature_feedforward_ppb = 0;  // part of freq_ppb that cancels the temperature
 };
 
-// What the engine does (engine.cpp; pieces in pulse_labeler, leap_state, temperature_model,
-// quality; servos in lib/servo):
+// What the engine does (engine.cpp; pieces in lock_state, pulse_labeler, edge_corrections,
+// leap_state, temperature_model, temperature_feedforward, quality; servos in lib/servo):
+// - Lock state: the transitions are one table (lock_state.cpp); the engine tells it what
+//   happened (a pulse used, a step, pulses missing, the bound past the limit) and follows.
 // - Measurement: offset = PHC − TAI at the edge = phc_ns − tai_s·1e9 − qerr_ns − cable_delay_ns
 //   + tick/2. qerr_ns comes from the PulseReport naming the same UTC second (the pulse left the
 //   receiver qerr late); tick is the EXTTS timestamp granularity, learned as the gcd of recent
@@ -90,8 +92,9 @@ struct EngineStatus {
 //   shrinks an uncertain c; in holdover only while c is identified), so the servo sees an
 //   oscillator without the temperature effect. The model learns from the whole oscillator
 //   (servo's estimate − ff): ff does not bias it. Each change of ff is told to the servo as a
-//   disturbance (Servo::disturbance: it came up to one reading interval after the real change,
-//   and c is known only to sd), so the pulses after a temperature step are used, not gated out.
+//   disturbance (servo::Control::disturbance: it came up to one reading interval after the real
+//   change, and c is known only to sd), so the pulses after a temperature step are used, not
+//   gated out.
 //   Without temperature readings nothing changes.
 // - Output::pulse describes the last pulse an event released (acquisition releases two).
 // - ChronySample::phc_minus_tai_ns is the servo's estimate of PHC − TAI at the monotonic time

@@ -16,22 +16,19 @@ void KalmanServo::reset() {
   state_ = ServoState::unlocked;
   count_ = 0;
   rejected_.clear();
-  consecutive_rejections_ = 0;
+  gate_.consecutive_rejections = 0;
   hold_delta_ = 0;
   noise_.clear_history();  // the learned noise levels stay: they describe the hardware
 }
 
-void KalmanServo::frequency_applied(double freq_ppb, std::int64_t at_ns) { log_.set(freq_ppb, at_ns); }
-
-void KalmanServo::disturbance(double phase_var_ns2, double freq_var_ppb2) {
-  if (count_ < 2) return;
+double KalmanServo::disturbance(double phase_var_ns2, double freq_var_ppb2) {
+  if (count_ < 2) return log_.current_ppb();
   if (phase_var_ns2 > 0) p00_ += phase_var_ns2;
   if (freq_var_ppb2 > 0) p11_ += freq_var_ppb2;
   // The free-running phase has a kink here that is not oscillator noise.
   if (phase_var_ns2 > std::max(9 * noise_.model().meas_var_ns2, 400.0)) noise_.clear_history();
+  return log_.current_ppb();
 }
-
-double KalmanServo::oscillator_sd_ppb() const { return std::sqrt(std::max(p11_, 0.0)); }
 
 void KalmanServo::predict_to(std::int64_t t_ns) {
   double dt = static_cast<double>(t_ns - t_ns_) * 1e-9;
@@ -111,7 +108,7 @@ bool KalmanServo::follow_rejected(double gate, const NoiseModel& n) {
   }
   double resid_var = resid / std::max(count - 2, 1.0);
   bool on_a_line = std::sqrt(resid_var) <= gate / 2;
-  bool stuck = consecutive_rejections_ >= 4 * kJumpCount;
+  bool stuck = gate_.consecutive_rejections >= 4 * kJumpCount;
   if (!on_a_line && !stuck) return false;
   double span_s = static_cast<double>(t0 - rejected_.front().edge_ns) * 1e-9;
   double var = n.meas_var_ns2 + resid_var;
@@ -120,8 +117,8 @@ bool KalmanServo::follow_rejected(double gate, const NoiseModel& n) {
   // re-acquiring): one side of the jump was that far off, which the engine keeps in its bound.
   double level = sv / count;
   if (on_a_line && std::fabs(b) * std::max(span_s, 1.0) < 0.5 * std::fabs(level)) {
-    followed_jump_ns_ = level;
-    ++followed_jumps_;
+    gate_.last_followed_jump_ns = level;
+    ++gate_.followed_jumps;
   }
   if (on_a_line) {
     theta_ += a;
@@ -136,7 +133,7 @@ bool KalmanServo::follow_rejected(double gate, const NoiseModel& n) {
     p11_ += b * b;
   }
   rejected_.clear();
-  consecutive_rejections_ = 0;
+  gate_.consecutive_rejections = 0;
   noise_.clear_history();   // the free-running phase has a discontinuity here
   ++restarts_;
   return true;
@@ -228,8 +225,8 @@ ServoOutput KalmanServo::sample(const ServoInput& in) {
   bool accept = std::fabs(nu) <= gate;
   if (!accept) {
     rejected_.push_back({in.edge_ns, z, nu});
-    ++consecutive_rejections_;
-    last_rejected_innovation_ns_ = nu;
+    ++gate_.consecutive_rejections;
+    gate_.last_rejected_innovation_ns = nu;
     if (rejected_.size() > static_cast<std::size_t>(kJumpCount)) rejected_.erase(rejected_.begin());
     if (rejected_.size() == static_cast<std::size_t>(kJumpCount) && follow_rejected(gate, n)) {
       state_ = ServoState::locked;
@@ -244,7 +241,7 @@ ServoOutput KalmanServo::sample(const ServoInput& in) {
     out.freq_ppb = control_for(in.edge_ns, in.apply_ns, in.apply_uncertainty_ns);
     return out;
   }
-  consecutive_rejections_ = 0;
+  gate_.consecutive_rejections = 0;
   rejected_.clear();
   fold_hold_delta();
   double k0 = p00_ / s;

@@ -24,21 +24,15 @@ class KalmanServo final : public Servo {
   explicit KalmanServo(const ServoConfig& config);
   ServoOutput sample(const ServoInput& in) override;
   double hold(std::int64_t at_ns, double extra_ppb) override;
+  double disturbance(double phase_var_ns2, double freq_var_ppb2) override;
   void reset() override;
-  void frequency_applied(double freq_ppb, std::int64_t at_ns) override;
-  void disturbance(double phase_var_ns2, double freq_var_ppb2) override;
+  ServoState state() const override { return state_; }
+
   double oscillator_ppb() const override { return y_ + hold_delta_; }
-  double oscillator_sd_ppb() const override;
   Prediction predict(std::int64_t at_ns) const override;
   NoiseModel noise() const override { return noise_.model(); }
-  ServoState state() const override { return state_; }
-  double last_freq_ppb() const override { return log_.current_ppb(); }
-
-  int consecutive_rejections() const override { return consecutive_rejections_; }
-  double last_rejected_innovation_ns() const override { return last_rejected_innovation_ns_; }
+  GateStatus gating() const override { return gate_; }
   std::uint64_t restarts() const { return restarts_; }
-  std::uint64_t followed_jumps() const override { return followed_jumps_; }
-  double last_followed_jump_ns() const override { return followed_jump_ns_; }
 
   static constexpr int kJumpCount = 3;   // consecutive outliers on a line = a real change
   static constexpr double kGateSigmas = 6;
@@ -49,13 +43,10 @@ class KalmanServo final : public Servo {
   double control_for(std::int64_t edge_ns, std::int64_t apply_ns, double apply_uncertainty_ns = 0);
   bool follow_rejected(double gate, const NoiseModel& n);
   void fold_hold_delta();
-  int consecutive_rejections_ = 0;
+  GateStatus gate_;
   double last_jump_ppb_ = 0;          // size of the last frequency change …
   double last_jump_uncertainty_s_ = 0;  // … and how uncertain its timing was
-  double last_rejected_innovation_ns_ = 0;
   std::uint64_t restarts_ = 0;
-  std::uint64_t followed_jumps_ = 0;
-  double followed_jump_ns_ = 0;
   ServoConfig config_;
   ServoState state_ = ServoState::unlocked;
   int count_ = 0;

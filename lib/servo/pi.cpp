@@ -25,7 +25,8 @@ void PiServo::reset() {
   noise_.clear_history();
 }
 
-void PiServo::frequency_applied(double freq_ppb, std::int64_t at_ns) { log_.set(freq_ppb, at_ns); }
+// linuxptp's PI has no covariance to widen: the frequency stays.
+double PiServo::disturbance(double, double) { return log_.current_ppb(); }
 
 ServoOutput PiServo::sample(const ServoInput& in) {
   ServoOutput out;

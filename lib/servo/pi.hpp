@@ -15,16 +15,17 @@ class PiServo final : public Servo {
   explicit PiServo(const ServoConfig& config, double kp = 0.7, double ki = 0.3);
   ServoOutput sample(const ServoInput& in) override;
   double hold(std::int64_t at_ns, double extra_ppb) override;
+  double disturbance(double phase_var_ns2, double freq_var_ppb2) override;
   void reset() override;
-  void frequency_applied(double freq_ppb, std::int64_t at_ns) override;
+  ServoState state() const override { return state_; }
+
   double oscillator_ppb() const override { return drift_; }
-  double oscillator_sd_ppb() const override;
   Prediction predict(std::int64_t at_ns) const override;
   NoiseModel noise() const override { return noise_.model(); }
-  ServoState state() const override { return state_; }
-  double last_freq_ppb() const override { return log_.current_ppb(); }
+  GateStatus gating() const override { return {}; }  // the PI uses every sample
 
  private:
+  double oscillator_sd_ppb() const;
   ServoConfig config_;
   double kp_, ki_;
   int count_ = 0;

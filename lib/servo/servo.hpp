@@ -1,5 +1,6 @@
 #pragma once
-// Clock servos behind one interface (like linuxptp's servo.h with pi.c / linreg.c behind it).
+// Clock servos behind two interfaces: Control (like linuxptp's servo.h, with pi.c / linreg.c
+// behind it) and Estimator (the servo's model of the PHC, read-only).
 //
 // Conventions (as linuxptp): offset = PHC − reference (positive: the PHC is ahead).
 // The returned frequency is the absolute adjustment to APPLY to the PHC (clock_adjtime
@@ -59,41 +60,52 @@ struct Prediction {
   double sd_ns = 0;           // 1σ uncertainty of that phase (oscillator model + estimate)
 };
 
-class Servo {
+// What the engine's gating and error bound need to know about rejected samples.
+struct GateStatus {
+  // Samples rejected in a row (outlier gating), and the last rejected innovation: pulses that
+  // keep disagreeing with the prediction make the prediction itself doubtful.
+  int consecutive_rejections = 0;
+  double last_rejected_innovation_ns = 0;
+  // Phase jumps of the reference that were followed (count, and the size of the last one).
+  std::uint64_t followed_jumps = 0;
+  double last_followed_jump_ns = 0;
+};
+
+// The control side, as linuxptp's servo.h (servo_sample, servo_reset, …): every call that
+// changes the servo (each returning the frequency to apply), and its lock state.
+class Control {
  public:
-  virtual ~Servo() = default;
+  virtual ~Control() = default;
   virtual ServoOutput sample(const ServoInput& in) = 0;
   // Frequency to apply while no pulses come (holdover), from time at_ns on. extra_ppb is the
   // change of the oscillator's own frequency since the last pulse that the engine predicts
   // (temperature model): the servo compensates it and includes it in its predictions.
   virtual double hold(std::int64_t at_ns, double extra_ppb) = 0;
-  virtual void reset() = 0;
-  // The engine changed the PHC frequency itself (or stepped it): keep the control log right.
-  virtual void frequency_applied(double freq_ppb, std::int64_t at_ns) = 0;
   // The engine cancelled an oscillator change outside the servo (temperature feed-forward),
   // but neither at the exact instant it happened (the phase may have moved by an unknown
   // amount of variance phase_var_ns2) nor exactly (what it left of the oscillator's change has
   // variance freq_var_ppb2). A servo with a covariance widens it, so that the next pulses are
-  // used (not gated out) and correct phase and frequency quickly.
-  virtual void disturbance(double phase_var_ns2, double freq_var_ppb2) {
-    (void)phase_var_ns2;
-    (void)freq_var_ppb2;
-  }
+  // used (not gated out) and correct phase and frequency quickly. Returns the servo's current
+  // frequency (the engine adds its feed-forward to it).
+  virtual double disturbance(double phase_var_ns2, double freq_var_ppb2) = 0;
+  virtual void reset() = 0;
+  virtual ServoState state() const = 0;
+};
+
+// The estimator view: what the servo knows about the PHC, for the engine's error bound,
+// clock quality and temperature model. Read-only.
+class Estimator {
+ public:
+  virtual ~Estimator() = default;
   // Estimated free-running frequency error of the PHC (ppb): applying −this keeps phase.
   virtual double oscillator_ppb() const = 0;
-  virtual double oscillator_sd_ppb() const = 0;
   virtual Prediction predict(std::int64_t at_ns) const = 0;
   virtual NoiseModel noise() const = 0;
-  virtual ServoState state() const = 0;
-  virtual double last_freq_ppb() const = 0;
-  // Samples rejected in a row (outlier gating), and the last rejected innovation: pulses that
-  // keep disagreeing with the prediction make the prediction itself doubtful.
-  virtual int consecutive_rejections() const { return 0; }
-  virtual double last_rejected_innovation_ns() const { return 0; }
-  // Phase jumps of the reference that were followed (count, and the size of the last one).
-  virtual std::uint64_t followed_jumps() const { return 0; }
-  virtual double last_followed_jump_ns() const { return 0; }
+  virtual GateStatus gating() const = 0;
 };
+
+// A servo is both; the engine keeps one and uses each side through its own interface.
+class Servo : public Control, public Estimator {};
 
 // "pi" (linuxptp baseline) or "kalman"; throws std::invalid_argument otherwise.
 std::unique_ptr<Servo> make_servo(const std::string& name, const ServoConfig& config);

@@ -6,6 +6,7 @@
 #include <limits>
 #include <random>
 
+#include "discipline/edge_corrections.hpp"
 #include "discipline/leap_state.hpp"
 #include "discipline/quality.hpp"
 #include "discipline/temperature_model.hpp"
@@ -80,6 +81,63 @@ TEST_CASE("leap warning from leap-seconds.list when the receiver says nothing", 
   CHECK(ls.tai_utc_at_tai(kBoundary + 37) == 38);
 }
 
+TEST_CASE("clock quality per lock state", "[unit][quality]") {
+  LeapState ls(37, nullptr);
+  constexpr std::uint16_t kVar = 0x4e00;
+  ClockQuality q = clock_quality(LockState::tracking, 30, kVar, 52, ls, 0);
+  CHECK(q.clock_class == 6);
+  CHECK(q.clock_accuracy == 0x21);
+  CHECK(q.error_bound_ns == 100);           // rounded up to the accuracy class
+  CHECK(q.offset_scaled_log_variance == kVar);
+  CHECK(q.time_traceable);
+  CHECK(q.frequency_traceable);
+  CHECK_FALSE(q.utc_offset_valid);          // nobody said TAI − UTC yet
+  q = clock_quality(LockState::holdover, 600, kVar, 52, ls, 0);
+  CHECK(q.clock_class == 7);
+  CHECK(q.clock_accuracy == 0x23);
+  CHECK(q.time_traceable);
+  q = clock_quality(LockState::freerun, 5000, kVar, 187, ls, 0);
+  CHECK(q.clock_class == 187);
+  CHECK(q.clock_accuracy == 0x25);
+  CHECK(q.offset_scaled_log_variance == 0xffff);
+  CHECK_FALSE(q.time_traceable);
+  for (LockState s : {LockState::acquiring, LockState::converging}) {
+    q = clock_quality(s, 30, kVar, 52, ls, 0);
+    CHECK(q.clock_class == 248);
+    CHECK(q.clock_accuracy == 0xfe);
+    CHECK(std::isinf(q.error_bound_ns));
+    CHECK_FALSE(q.frequency_traceable);
+  }
+}
+
+TEST_CASE("clock quality carries the leap warning of the last pulse's day", "[unit][quality]") {
+  LeapState ls(37, nullptr);
+  TimeReport tr;
+  tr.utc_s = kLeapDay + 12 * 3600;
+  tr.tai_utc_s = 37;
+  tr.leap = LeapWarning::insert;
+  ls.on_report(tr);
+  ClockQuality q = clock_quality(LockState::tracking, 30, 0x4e00, 52, ls, kLeapDay + 37);
+  CHECK(q.leap61);
+  CHECK_FALSE(q.leap59);
+  CHECK(q.utc_offset_valid);
+  CHECK(q.tai_utc_s == 37);
+  CHECK_FALSE(clock_quality(LockState::tracking, 30, 0x4e00, 52, ls, kLeapDay - 1).leap61);
+}
+
+TEST_CASE("the log variance moves only by more than one log2 unit", "[unit][quality]") {
+  LogVariance v;
+  CHECK(v.value() == 0xffff);
+  // σ_y²(1 s) = 6R/2 with R = 1 ns²: PTPVAR = 3e-18/3 s² = 1e-18 s².
+  v.update(nanotime::servo::NoiseModel{1, 0, 0});
+  const std::uint16_t first = scaled_log_variance(1e-18);
+  CHECK(v.value() == first);
+  v.update(nanotime::servo::NoiseModel{1.9, 0, 0});   // < 2×: stays
+  CHECK(v.value() == first);
+  v.update(nanotime::servo::NoiseModel{2.1, 0, 0});   // > 2×: moves
+  CHECK(v.value() == scaled_log_variance(2.1e-18));
+}
+
 TEST_CASE("temperature coefficient is recovered despite random-walk frequency", "[unit][temperature]") {
   std::mt19937_64 rng(3);
   std::normal_distribution<double> n01(0, 1);
@@ -113,4 +171,27 @@ TEST_CASE("no temperature variation: the coefficient is not identified", "[unit]
   CHECK_FALSE(tm.identified());
   CHECK(tm.usable_coefficient() == 0);
   CHECK(tm.usable_coefficient_sd() == 50);  // the prior: holdover bounds stay honest
+}
+
+TEST_CASE("edge corrections: qErr of the same second, half a learned tick, cable delay",
+          "[unit][edge]") {
+  constexpr std::int64_t kS = 1000000000;
+  EdgeCorrections c;
+  // Nothing known: only the 1 ns default tick's half, and the cable delay.
+  CHECK(c.correction_ns(100, 100 * kS, 30) == Approx(0.5 - 30));
+  // Timestamps on an 8 ns counter: after 32 of them the tick is 8 ns.
+  for (std::int64_t k = 0; k < 31; ++k) c.on_timestamp(1700000000 * kS + k * kS + 8 * (k % 5));
+  CHECK(c.correction_ns(100, 100 * kS, 0) == Approx(0.5));
+  c.on_timestamp(1700000031 * kS + 16);
+  CHECK(c.correction_ns(100, 100 * kS, 0) == Approx(4));
+  // The pulse left the receiver qErr late: subtracted, for its own second and edge only.
+  c.on_pulse_report(PulseReport{100, 100 * kS + 2000, 7.5});
+  c.on_pulse_report(PulseReport{101, 101 * kS, std::nullopt});  // no qErr: not kept
+  CHECK(c.correction_ns(100, 100 * kS, 0) == Approx(4 - 7.5));
+  CHECK(c.correction_ns(101, 101 * kS, 0) == Approx(4));
+  CHECK(c.correction_ns(100, 100 * kS + 2000 + kS / 2, 0) == Approx(4));  // half a second off
+  // Only the last eight reports are kept.
+  for (std::int64_t s = 102; s < 110; ++s) c.on_pulse_report(PulseReport{s, s * kS, 1.0});
+  CHECK(c.correction_ns(100, 100 * kS, 0) == Approx(4));
+  CHECK(c.correction_ns(102, 102 * kS, 0) == Approx(3));
 }

@@ -133,6 +133,10 @@ TEST_CASE("Kalman: a single outlier is rejected", "[unit][servo]") {
   for (int i = 0; i < 300; ++i) loop.step();
   ServoOutput o = loop.step(3000);  // −3 µs style glitch of one pulse
   CHECK(o.outlier);
+  const Estimator& estimate = loop.servo;
+  CHECK(estimate.gating().consecutive_rejections == 1);
+  CHECK(estimate.gating().last_rejected_innovation_ns == Approx(3000).margin(30));
+  CHECK(estimate.gating().followed_jumps == 0);
   double worst = 0;
   for (int i = 0; i < 20; ++i) {
     o = loop.step();
@@ -140,6 +144,7 @@ TEST_CASE("Kalman: a single outlier is rejected", "[unit][servo]") {
     worst = std::max(worst, std::fabs(loop.phase_ns));
   }
   CHECK(worst < 30);
+  CHECK(estimate.gating().consecutive_rejections == 0);
 }
 
 TEST_CASE("Kalman: a real phase jump is followed within bounded time", "[unit][servo]") {
@@ -154,6 +159,10 @@ TEST_CASE("Kalman: a real phase jump is followed within bounded time", "[unit][s
   }
   CHECK(outliers <= KalmanServo::kJumpCount);
   CHECK(outliers >= 1);
+  // The estimator view tells the engine that the reference moved (it keeps that in its bound).
+  const Estimator& estimate = loop.servo;
+  CHECK(estimate.gating().followed_jumps == 1);
+  CHECK(estimate.gating().last_followed_jump_ns == Approx(-800).margin(30));
   // PHC − new reference = phase − (−800)… the measurement is phase − 800: it must be ≈ 0.
   CHECK(std::fabs(loop.phase_ns - 800) < 30);
 }
@@ -184,6 +193,30 @@ TEST_CASE("Kalman: the prediction uncertainty grows like the oscillator model", 
   CHECK(sd100 < 1.5 * std::sqrt(4 * 100 + 0.01 * 1e6 / 3));
   CHECK(sd1000 >= std::sqrt(4 * 1000 + 0.01 * 1e9 / 3));
   CHECK(sd1000 < 1.5 * std::sqrt(4 * 1000 + 0.01 * 1e9 / 3));
+}
+
+TEST_CASE("Kalman: a disturbance widens the prediction and keeps the frequency", "[unit][servo]") {
+  ServoConfig c = quiet_config();
+  c.fixed_noise = NoiseModel{25, 4, 0.01};
+  Loop loop(c, 0.0, 300.0);
+  loop.meas_sd_ns = 5;
+  for (int i = 0; i < 500; ++i) loop.step();
+  Control& control = loop.servo;
+  const Estimator& estimate = loop.servo;
+  const std::int64_t last = (loop.k - 1) * kS;
+  const Prediction before = estimate.predict(last);
+  const double osc_ppb = estimate.oscillator_ppb();
+  CHECK(control.disturbance(400.0 * 400.0, 0) == loop.freq_ppb);
+  const Prediction after = estimate.predict(last);
+  CHECK(after.sd_ns == Approx(std::hypot(before.sd_ns, 400.0)).epsilon(1e-9));
+  CHECK(after.phase_ns == before.phase_ns);
+  CHECK(estimate.oscillator_ppb() == osc_ppb);
+  // A frequency disturbance: after 100 s the phase is that much less certain.
+  control.disturbance(0, 10.0 * 10.0);
+  CHECK(estimate.predict(last + 100 * kS).sd_ns > 1000);
+  // So the next pulse is used, not gated out, even though the phase moved 300 ns meanwhile.
+  loop.phase_ns += 300;
+  CHECK_FALSE(loop.step().outlier);
 }
 
 TEST_CASE("NoiseEstimator recovers white phase and random-walk FM levels", "[unit][servo]") {

@@ -78,3 +78,22 @@ TEST_CASE("PI clamps and freezes the integral while clamped", "[unit][servo]") {
   CHECK(o.freq_ppb == Approx(-100));
   CHECK(pi.oscillator_ppb() == Approx(30));
 }
+
+TEST_CASE("PI: a disturbance changes nothing; it gates nothing", "[unit][servo]") {
+  ServoConfig c;
+  PiServo pi(c);
+  pi.sample(at(1000, 0));
+  pi.sample(at(1500, 1));
+  ServoOutput o = pi.sample(at(100, 2));
+  Control& control = pi;
+  const Estimator& estimate = pi;
+  const Prediction before = estimate.predict(10 * kS);
+  // linuxptp's PI has no covariance: the frequency of the last sample stays, as does the model.
+  CHECK(control.disturbance(1e6, 100) == o.freq_ppb);
+  CHECK(estimate.predict(10 * kS).sd_ns == before.sd_ns);
+  CHECK(estimate.predict(10 * kS).phase_ns == before.phase_ns);
+  o = pi.sample(at(100000, 3));  // far off: used all the same
+  CHECK_FALSE(o.outlier);
+  CHECK(estimate.gating().consecutive_rejections == 0);
+  CHECK(estimate.gating().followed_jumps == 0);
+}
