@@ -231,6 +231,25 @@ TEST_CASE("a watcher can move to a new fd, and a changing fd source is asked eve
   }
 }
 
+TEST_CASE("readiness of an fd a watcher has just left is not reported to it", "[shell]") {
+  VirtualTime vt;
+  EventLoop loop(vt.clock, vt.poll());
+  Pipe reloader;
+  Pipe old_socket;
+  Pipe new_socket;
+  int calls = 0;
+  EventLoop::Id moved = 0;
+  loop.watch_fd(reloader.read_end.get(), [&](short) {
+    reloader.drain();
+    loop.set_fd(moved, new_socket.read_end.get());  // a reload replaced the socket
+  });
+  moved = loop.watch_fd(old_socket.read_end.get(), [&](short) { ++calls; });
+  reloader.make_readable();
+  old_socket.make_readable();  // ready in the same poll(), but no longer this watcher's fd
+  loop.run_once();
+  CHECK(calls == 0);
+}
+
 TEST_CASE("refresh() drops the rest of the pass's readiness", "[shell]") {
   VirtualTime vt;
   EventLoop loop(vt.clock, vt.poll());
