@@ -75,7 +75,12 @@ EventLoop::Id EventLoop::add_wake(DeadlineSource next, TimeCallback on_due) {
 }
 
 EventLoop::Id EventLoop::add_pass_hook(std::function<void()> hook) {
-  hooks_.push_back({next_id_, std::move(hook)});
+  hooks_.push_back({next_id_, false, [hook = std::move(hook)](std::int64_t) { hook(); }});
+  return next_id_++;
+}
+
+EventLoop::Id EventLoop::add_pre_poll_hook(TimeCallback hook) {
+  hooks_.push_back({next_id_, true, std::move(hook)});
   return next_id_++;
 }
 
@@ -87,17 +92,23 @@ void EventLoop::remove(Id id) {
 }
 
 void EventLoop::run_once() {
-  for (const Id id : ids_of(hooks_)) {
-    if (Hook* h = find(hooks_, id)) {
-      const auto run = h->run;  // a copy: the hook may remove itself
-      run();
-    }
-  }
+  run_hooks(false, 0);  // pass hooks do not get a time: they run before it is read
   const std::int64_t now = clock_.mono_ns();
   run_due_wakes(now);
   run_due_timers(now);
   if (stop_) return;
+  run_hooks(true, now);
+  if (stop_) return;
   poll_and_dispatch(timeout_ms(clock_.mono_ns()));
+}
+
+void EventLoop::run_hooks(bool before_poll, std::int64_t now) {
+  for (const Id id : ids_of(hooks_)) {
+    Hook* h = find(hooks_, id);
+    if (h == nullptr || h->before_poll != before_poll) continue;
+    const TimeCallback run = h->run;  // a copy: the hook may remove itself
+    run(now);
+  }
 }
 
 void EventLoop::run_due_wakes(std::int64_t now) {

@@ -8,8 +8,9 @@
 //   2. the clock is read once: `now`;
 //   3. due wake providers (deadline <= now) get on_due(now), in the order they were added;
 //   4. due timers fire in deadline order (ties: the order they were added);
-//   5. poll() waits until the nearest deadline (at most max_wait_ns) or an fd is ready;
-//   6. ready watchers' callbacks run, in the order they were added.
+//   5. pre-poll hooks get now (e.g. flushing what this pass's callbacks queued);
+//   6. poll() waits until the nearest deadline (at most max_wait_ns) or an fd is ready;
+//   7. ready watchers' callbacks run, in the order they were added.
 // Time is read only through the injected Clock and poll() is injected too, so the tests run
 // this in virtual time. Callbacks may add and remove anything, and throw (run() passes it on).
 
@@ -61,7 +62,10 @@ class EventLoop {
   // `next` says when `on_due` wants to run (nullopt: not now); the loop wakes for it. An empty
   // `on_due` only wakes the loop (for work a pass hook or a watcher does).
   Id add_wake(DeadlineSource next, TimeCallback on_due = {});
+  // Runs at the start of every pass, before the clock is read.
   Id add_pass_hook(std::function<void()> hook);
+  // Runs on every pass after the due work, just before poll().
+  Id add_pre_poll_hook(TimeCallback hook);
 
   // Removes a watcher, timer, wake or hook; it is never called again, even later in the pass
   // that removes it. Unknown ids are ignored.
@@ -102,9 +106,11 @@ class EventLoop {
   };
   struct Hook {
     Id id;
-    std::function<void()> run;
+    bool before_poll;  // false: at the start of the pass
+    TimeCallback run;
   };
 
+  void run_hooks(bool before_poll, std::int64_t now);
   void run_due_wakes(std::int64_t now);
   void run_due_timers(std::int64_t now);
   std::optional<std::int64_t> nearest_deadline() const;

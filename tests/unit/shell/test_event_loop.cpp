@@ -292,6 +292,22 @@ TEST_CASE("stop() ends run(), and nothing else runs in that pass", "[shell]") {
   CHECK(vt.clock.now_ns == 200 * kMs);
 }
 
+TEST_CASE("pre-poll hooks run after the due work, before poll, with the pass's time",
+          "[shell]") {
+  VirtualTime vt;
+  EventLoop loop(vt.clock, vt.poll());
+  std::vector<std::string> events;
+  loop.add_pre_poll_hook([&](std::int64_t now) {
+    events.push_back("flush@" + std::to_string(now / kMs));
+  });
+  loop.add_timer(10 * kMs, [&](std::int64_t) { events.emplace_back("tick"); });
+  loop.add_wake([] { return std::optional<std::int64_t>(10 * kMs); },
+                [&](std::int64_t) { events.emplace_back("wake"); });
+  loop.run_once();
+  loop.run_once();
+  CHECK(events == std::vector<std::string>{"flush@0", "wake", "tick", "flush@10"});
+}
+
 TEST_CASE("pass hooks run before the clock is read; callbacks may throw through run()",
           "[shell]") {
   VirtualTime vt;
