@@ -1,20 +1,13 @@
 // gps-sock-bridge: gpsd → chronyd (SOCK and/or SHM), quality-gated. See gps-sock-bridge.8.
 //
-// The shell around Bridge (bridge.hpp): command line, configuration, signals (signalfd),
-// poll() on gpsd's socket, the SOCK/SHM writers and sd_notify. Needs no capabilities; it runs
-// as root only because chronyd's SOCK sockets are root-owned (FACTS §3).
+// The daemon around Bridge (bridge.hpp): command line, configuration, gpsd's socket and the
+// SOCK/SHM writers on lib/shell's event loop (which also does signals, the watchdog and
+// sd_notify). Needs no capabilities; it runs as root only because chronyd's SOCK sockets are
+// root-owned.
 
-#include <poll.h>
-#include <systemd/sd-daemon.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
-#include <cstring>
-#include <ctime>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -33,8 +26,9 @@
 #include "status/catalog.hpp"
 #include "status/endpoint.hpp"
 #include "status/metrics.hpp"
-#include "util/daemon_signals.hpp"
-#include "util/fd.hpp"
+#include "shell/clock.hpp"
+#include "shell/daemon_shell.hpp"
+#include "shell/event_loop.hpp"
 
 namespace nanotime::bridge {
 namespace {
@@ -45,18 +39,7 @@ constexpr std::int64_t kTickNs = 1'000'000'000;
 constexpr std::int64_t kStatusLogNs = 600'000'000'000;  // a status line every 10 minutes
 constexpr int kShmPrecision = -10;                        // serial time: ~1 ms
 
-std::int64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-// Unix seconds: the axis of the status histories and of /status "time_s".
-double realtime_s() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
+using shell::unix_now_s;
 
 // Samples a writer could not hand to chronyd (socket absent, chronyd down), per stream. Kept by
 // the Daemon so that a reload (new writers) does not reset them.
@@ -119,11 +102,11 @@ Pipeline make_pipeline(const BridgeConfig& c, DeliveryCounts& counts) {
 class StatusPublisher {
  public:
   explicit StatusPublisher(const status::StatusConfig& c)
-      : common_(registry_, "gps-sock-bridge", NANOTIME_VERSION, realtime_s()),
+      : common_(registry_, "gps-sock-bridge", NANOTIME_VERSION, unix_now_s()),
         gpsd_(registry_),
         bridge_(registry_) {
     // Throws std::system_error when the address cannot be bound.
-    if (c.enabled) http_ = status::StatusEndpoint(c.http, registry_, realtime_s);
+    if (c.enabled) http_ = status::StatusEndpoint(c.http, registry_, unix_now_s);
   }
 
   int fd() const { return http_.fd(); }
@@ -146,7 +129,7 @@ class StatusPublisher {
 
   // After every batch of gpsd events and every tick; cheap.
   void update(const Bridge& b, const DeliveryCounts& d) {
-    const double now = realtime_s();
+    const double now = unix_now_s();
     gpsd_.connected.set_bool(b.gpsd_connected());
     gpsd_.fix_mode.set(b.fix_mode());
     if (b.satellites_used()) {
@@ -191,66 +174,56 @@ class Daemon {
       : config_path_(std::move(config_path)),
         pipeline_(make_pipeline(config, deliveries_)),
         gpsd_(std::make_unique<gpsd::GpsdClient>(config.gpsd_host, config.gpsd_port)),
-        status_(config.status) {}
+        status_(config.status),
+        shell_(loop_, notifier_, [this] { reload(); }) {}
 
+  // Until SIGTERM/SIGINT; a poll() failure throws.
   int run() {
-    std::uint64_t watchdog_usec = 0;
-    const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
     log::notice("started: gpsd {}, time SOCK {}, PPS SOCK {}, SHM units {}, status HTTP {}",
                 gpsd_->endpoint(), or_off(pipeline_.config.time_socket),
                 or_off(pipeline_.config.pps_socket), pipeline_.config.shm_units.size(),
                 status_.endpoint());
-    sd_notify(0, "READY=1\nSTATUS=starting: connecting to gpsd");
-
-    std::int64_t next_tick = monotonic_ns();
-    std::int64_t next_status_log = next_tick + kStatusLogNs;
-    while (!stop_) {
-      const std::int64_t now = monotonic_ns();
-      feed(gpsd_->maintain(now), now);
-      if (now >= next_tick) {
-        pipeline_.bridge->tick(now);
-        update_status();
-        status_.update(*pipeline_.bridge, deliveries_);
-        if (watchdog) sd_notify(0, "WATCHDOG=1");
-        next_tick = now + kTickNs;
-      }
-      if (now >= next_status_log) {
-        log::info("status: {}", pipeline_.bridge->status());
-        next_status_log = now + kStatusLogNs;
-      }
-
-      std::int64_t wake = next_tick;
-      if (!gpsd_->connected()) wake = std::min(wake, gpsd_->next_attempt_ns());
-      if (const auto d = status_.next_deadline_ns()) wake = std::min(wake, *d);
-      const int timeout_ms =
-          static_cast<int>(std::clamp<std::int64_t>((wake - now + 999'999) / 1'000'000, 0, 1000));
-
-      // Fixed slots: signals, HTTP (fd -1 when off: poll ignores it), gpsd (-1 when down).
-      pollfd fds[3] = {{signals_.fd(), POLLIN, 0}, {status_.fd(), POLLIN, 0},
-                       {gpsd_->fd(), POLLIN, 0}};
-      const int n = poll(fds, 3, timeout_ms);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        log::error("poll: {}", std::strerror(errno));
-        return kExitFatal;
-      }
-      if ((fds[0].revents & POLLIN) != 0) handle_signals();
-      if (fds[2].fd >= 0 && fds[2].revents != 0) {
-        const std::int64_t t = monotonic_ns();
-        feed(gpsd_->read_events(t), t);
-      }
-      // Never blocks; also expires connections past their deadline.
-      const std::int64_t after = monotonic_ns();
-      const auto deadline = status_.next_deadline_ns();
-      if (fds[1].revents != 0 || (deadline && after >= *deadline)) status_.handle_ready(after);
-    }
-    sd_notify(0, "STOPPING=1");
+    shell_.ready("starting: connecting to gpsd");
+    schedule();
+    loop_.run();
+    shell_.stopping();
     log::notice("stopping: {}", pipeline_.bridge->status());
     return kExitOk;
   }
 
  private:
   static std::string or_off(const std::string& s) { return s.empty() ? "off" : s; }
+
+  // What wakes the loop. gpsd_ and the pipeline are asked afresh each time: a reload may
+  // replace them.
+  void schedule() {
+    const std::int64_t now = loop_.now_ns();
+    loop_.add_periodic(now, kTickNs, [this](std::int64_t t) { tick(t); });
+    loop_.add_periodic(now + kStatusLogNs, kStatusLogNs, [this](std::int64_t) {
+      log::info("status: {}", pipeline_.bridge->status());
+    });
+    // (Re)connecting to gpsd, with the client's back-off.
+    loop_.add_wake(
+        [this]() -> std::optional<std::int64_t> {
+          if (gpsd_->connected()) return std::nullopt;
+          return gpsd_->next_attempt_ns();
+        },
+        [this](std::int64_t t) { feed(gpsd_->maintain(t), t); });
+    loop_.watch([this] { return gpsd_->fd(); }, [this](short) {  // -1 while down
+      const std::int64_t t = loop_.now_ns();
+      feed(gpsd_->read_events(t), t);
+    });
+    // The HTTP server never blocks; its deadlines expire slow connections.
+    loop_.watch_fd(status_.fd(), [this](short) { status_.handle_ready(loop_.now_ns()); });
+    loop_.add_wake([this] { return status_.next_deadline_ns(); },
+                   [this](std::int64_t t) { status_.handle_ready(t); });
+  }
+
+  void tick(std::int64_t now) {
+    pipeline_.bridge->tick(now);
+    shell_.set_status(pipeline_.bridge->status(), now);
+    status_.update(*pipeline_.bridge, deliveries_);
+  }
 
   void feed(const std::vector<gpsd::Event>& events, std::int64_t now) {
     for (const auto& e : events) {
@@ -260,28 +233,9 @@ class Daemon {
     if (!events.empty()) status_.update(*pipeline_.bridge, deliveries_);
   }
 
-  void update_status() {
-    std::string s = pipeline_.bridge->status();
-    if (s != last_status_) {
-      sd_notify(0, ("STATUS=" + s).c_str());
-      last_status_ = std::move(s);
-    }
-  }
-
-  void handle_signals() {
-    while (const auto sig = signals_.next()) {
-      if (sig->action == util::DaemonSignals::Action::reload) {
-        reload();
-      } else {
-        log::notice("signal {}: stopping", strsignal(sig->signo));
-        stop_ = true;
-      }
-    }
-  }
-
-  // SIGHUP: a bad file keeps the running configuration.
+  // SIGHUP (the shell sends RELOADING=1 / READY=1 around it): a bad file keeps the running
+  // configuration.
   void reload() {
-    sd_notify(0, "RELOADING=1");
     try {
       const BridgeConfig c = load_config_file(config_path_);
       Pipeline p = make_pipeline(c, deliveries_);
@@ -296,23 +250,23 @@ class Daemon {
       if (!same_gpsd) {
         gpsd_ = std::make_unique<gpsd::GpsdClient>(c.gpsd_host, c.gpsd_port);
       } else if (gpsd_->connected()) {
-        pipeline_.bridge->handle(gpsd::Connected{}, monotonic_ns());
+        pipeline_.bridge->handle(gpsd::Connected{}, loop_.now_ns());
       }
       log::notice("configuration reloaded from {}", config_path_);
     } catch (const std::exception& e) {
       log::error("reload failed, keeping the running configuration: {}", e.what());
     }
-    sd_notify(0, "READY=1");
   }
 
   std::string config_path_;
   DeliveryCounts deliveries_;  // before pipeline_: its outputs count into it
   Pipeline pipeline_;
   std::unique_ptr<gpsd::GpsdClient> gpsd_;
-  util::DaemonSignals signals_;
   StatusPublisher status_;
-  std::string last_status_;
-  bool stop_ = false;
+  shell::HostClock clock_;
+  shell::EventLoop loop_{clock_};
+  shell::SystemdNotifier notifier_;
+  shell::DaemonShell shell_;  // last: its signal handler reloads all of the above
 };
 
 int run(int argc, char** argv) {

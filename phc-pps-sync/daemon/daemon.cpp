@@ -1,5 +1,6 @@
 // The shell around the conductor: command line, configuration, devices (or the realtime
-// simulation), one poll() loop, signals (signalfd), sd_notify. Mirrors gps-sock-bridge/main.cpp.
+// simulation), run on lib/shell's event loop and daemon shell (signals, watchdog, sd_notify), as
+// gps-sock-bridge is.
 //
 // Device errors (EXTTS read error, ENODEV, PHC gone, a failed step or frequency change) end
 // the daemon with exit status 1 after telling ptp4l the clock is no longer traceable: the unit
@@ -10,7 +11,6 @@
 #include "daemon/daemon.hpp"
 
 #include <poll.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,10 +39,12 @@
 #include "discipline/engine.hpp"
 #include "log/log.hpp"
 #include "phc/linux_ptp_clock.hpp"
+#include "shell/clock.hpp"
+#include "shell/daemon_shell.hpp"
+#include "shell/event_loop.hpp"
 #include "sim/profile.hpp"
 #include "sim/simulation.hpp"
 #include "timescale/leap_table.hpp"
-#include "util/daemon_signals.hpp"
 #include "util/fd.hpp"
 
 #ifndef NANOTIME_VERSION
@@ -105,11 +107,7 @@ std::unique_ptr<TodSource> make_tod(const DaemonConfig& c) {
   return std::make_unique<GpsdTodSource>(c.gpsd_host, c.gpsd_port);
 }
 
-double unix_now_s() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
+using shell::unix_now_s;
 
 class Daemon {
  public:
@@ -156,10 +154,6 @@ class Daemon {
   }
 
   int run() {
-    std::uint64_t watchdog_usec = 0;
-    const bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
-    const std::int64_t watchdog_ns = static_cast<std::int64_t>(watchdog_usec) * 1000 / 2;
-
     try {
       conductor_->start();
     } catch (const std::exception& e) {
@@ -172,76 +166,12 @@ class Daemon {
     log::notice("started: {}; time of day: {}; chronyd SOCK {}; ptp4l {}; status {}",
                 sim_ ? std::string("simulated PHC") : phc_name_, tod_->describe(),
                 or_off(config_.chrony_socket), or_off(config_.ptp4l_socket), status_->endpoint());
-    sd_notify(0, "READY=1\nSTATUS=acquiring: waiting for pulses");
+    shell_.ready("acquiring: waiting for pulses");
 
-    std::int64_t next_tick = clocks_.mono_ns() + kTickNs;
-    std::int64_t next_watchdog = clocks_.mono_ns();
-    std::int64_t next_status = clocks_.mono_ns() + kStatusRefreshNs;
     int exit_code = kExitOk;
     try {
-      while (!stop_) {
-        if (sim_) sim_->sync();
-        std::int64_t now = clocks_.mono_ns();
-        if (const auto w = tod_->wake_mono_ns(); w && now >= *w) {
-          conductor_->on_tod_events(tod_->maintain(now));
-        }
-        if (now >= next_tick) {
-          conductor_->on_tick(temperature_ != nullptr ? temperature_->read_celsius() : std::nullopt);
-          next_tick = std::max(next_tick + kTickNs, now + kTickNs / 2);
-          refresh_status(now, next_status);
-        }
-        if (watchdog && now >= next_watchdog) {
-          sd_notify(0, "WATCHDOG=1");
-          next_watchdog = now + watchdog_ns;
-        }
-        if (outputs_.ptp4l) outputs_.ptp4l->service(now);
-
-        std::int64_t wake = next_tick;
-        if (watchdog) wake = std::min(wake, next_watchdog);
-        if (const auto w = tod_->wake_mono_ns()) wake = std::min(wake, *w);
-        if (const auto w = status_->next_deadline_ns()) wake = std::min(wake, *w);
-        if (sim_) wake = std::min(wake, sim_->next_event_mono_ns());
-        now = clocks_.mono_ns();
-        const int timeout_ms = static_cast<int>(
-            std::clamp<std::int64_t>((wake - now + 999'999) / 1'000'000, 0, 1000));
-
-        enum Slot { kSignal, kPhc, kTod, kLink, kStatus, kPtp4l, kSlots };
-        pollfd fds[kSlots] = {{signals_.fd(), POLLIN, 0},
-                              {clock_->poll_fd(), POLLIN, 0},
-                              {tod_->fd(), POLLIN, 0},
-                              {link_ != nullptr ? link_->fd() : -1, POLLIN, 0},
-                              {status_->fd(), POLLIN, 0},
-                              {outputs_.ptp4l ? outputs_.ptp4l->fd() : -1, POLLIN, 0}};
-        const int n = poll(fds, kSlots, timeout_ms);
-        if (n < 0) {
-          if (errno == EINTR) continue;
-          throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
-        }
-        if (fds[kSignal].revents & POLLIN) {
-          // A reload may have replaced sources and outputs: their readiness is polled afresh.
-          handle_signals();
-          continue;
-        }
-        if (fds[kPhc].revents != 0) {
-          if ((fds[kPhc].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0 && !sim_) {
-            throw phc::PhcError(ENODEV, phc_name_ + ": the PHC reported an error or went away");
-          }
-          conductor_->on_extts_readable();
-          update_status();
-        }
-        if (fds[kTod].revents != 0) {
-          conductor_->on_tod_events(tod_->read_events(clocks_.mono_ns()));
-          update_status();
-        }
-        if (fds[kLink].revents != 0) {
-          if (const auto up = link_->read_change()) conductor_->on_carrier(*up);
-        }
-        if (fds[kStatus].revents != 0) status_->handle_ready(clocks_.mono_ns());
-        if (const auto d = status_->next_deadline_ns(); d && clocks_.mono_ns() >= *d) {
-          status_->handle_ready(clocks_.mono_ns());
-        }
-        if (fds[kPtp4l].revents != 0 && outputs_.ptp4l) outputs_.ptp4l->service(clocks_.mono_ns());
-      }
+      schedule();
+      loop_.run();  // until SIGTERM/SIGINT; device errors throw out of it
     } catch (const phc::PhcError& e) {
       log::error("PHC failure: {} — stopping (systemd restarts the service)", e.what());
       exit_code = kExitFatal;
@@ -249,7 +179,7 @@ class Daemon {
       log::error("fatal: {}", e.what());
       exit_code = kExitFatal;
     }
-    sd_notify(0, "STOPPING=1\nSTATUS=stopping: telling ptp4l the clock is not traceable");
+    shell_.stopping("stopping: telling ptp4l the clock is not traceable");
     conductor_->stop(kStopTimeoutMs);
     log::notice("stopped: {}", status_line(engine_->status()));
     return exit_code;
@@ -257,6 +187,56 @@ class Daemon {
 
  private:
   static std::string or_off(const std::string& s) { return s.empty() ? "off" : s; }
+
+  // What wakes the loop. Sources and outputs are looked up on every pass: a reload may replace
+  // them (the shell then drops that pass's stale readiness).
+  void schedule() {
+    // The realtime simulation catches up with the host clock first, and wakes the loop for
+    // its next event.
+    loop_.add_pass_hook([this] {
+      if (sim_) sim_->sync();
+    });
+    loop_.add_wake([this]() -> std::optional<std::int64_t> {
+      if (!sim_) return std::nullopt;
+      return sim_->next_event_mono_ns();
+    });
+    loop_.add_wake([this] { return tod_->wake_mono_ns(); },  // gpsd reconnects
+                   [this](std::int64_t now) { conductor_->on_tod_events(tod_->maintain(now)); });
+    loop_.add_periodic(loop_.now_ns() + kTickNs, kTickNs, [this](std::int64_t now) {
+      conductor_->on_tick(temperature_ != nullptr ? temperature_->read_celsius() : std::nullopt);
+      refresh_status(now);
+    });
+    // Whatever this pass wanted ptp4l to announce goes out before the loop sleeps.
+    loop_.add_pre_poll_hook([this](std::int64_t now) {
+      if (outputs_.ptp4l) outputs_.ptp4l->service(now);
+    });
+    watch_devices();
+    loop_.watch([this] { return status_->fd(); },
+                [this](short) { status_->handle_ready(loop_.now_ns()); });
+    loop_.add_wake([this] { return status_->next_deadline_ns(); },  // slow HTTP clients
+                   [this](std::int64_t now) { status_->handle_ready(now); });
+    loop_.watch([this] { return outputs_.ptp4l ? outputs_.ptp4l->fd() : -1; }, [this](short) {
+      if (outputs_.ptp4l) outputs_.ptp4l->service(loop_.now_ns());
+    });
+  }
+
+  // The PHC's EXTTS events, time-of-day messages and the carrier.
+  void watch_devices() {
+    loop_.watch([this] { return clock_->poll_fd(); }, [this](short revents) {
+      if ((revents & (POLLERR | POLLHUP | POLLNVAL)) != 0 && !sim_) {
+        throw phc::PhcError(ENODEV, phc_name_ + ": the PHC reported an error or went away");
+      }
+      conductor_->on_extts_readable();
+      update_status();
+    });
+    loop_.watch([this] { return tod_->fd(); }, [this](short) {
+      conductor_->on_tod_events(tod_->read_events(loop_.now_ns()));
+      update_status();
+    });
+    loop_.watch([this] { return link_ != nullptr ? link_->fd() : -1; }, [this](short) {
+      if (const auto up = link_->read_change()) conductor_->on_carrier(*up);
+    });
+  }
 
   ConductorOptions conductor_options() const {
     ConductorOptions o;
@@ -287,15 +267,11 @@ class Daemon {
     }
   }
 
-  void refresh_status(std::int64_t now, std::int64_t& next_status) {
+  // STATUS= when the state changes, and every kStatusRefreshNs for the live offset.
+  void refresh_status(std::int64_t now) {
     update_status();
     const discipline::EngineStatus s = engine_->status();
-    const std::string key = status_key(s);
-    if (key != last_status_key_ || now >= next_status) {
-      sd_notify(0, ("STATUS=" + status_line(s)).c_str());
-      last_status_key_ = key;
-      next_status = now + kStatusRefreshNs;
-    }
+    shell_.set_status(status_key(s), status_line(s), now);
   }
 
   void update_status() {
@@ -315,24 +291,13 @@ class Daemon {
     status_->update(snap, unix_now_s());
   }
 
-  void handle_signals() {
-    while (const auto sig = signals_.next()) {
-      if (sig->action == util::DaemonSignals::Action::reload) {
-        reload();
-      } else {
-        log::notice("signal {}: stopping", strsignal(sig->signo));
-        stop_ = true;
-      }
-    }
-  }
-
-  // SIGHUP: a bad file keeps the running configuration. What cannot change live is named.
+  // SIGHUP, between the shell's RELOADING=1 and READY=1: a bad file keeps the running
+  // configuration. What cannot change live is named.
   void reload() {
     if (sim_ && !options_.config_given) {
       log::notice("SIGHUP: no configuration file was given (-c); nothing to reload");
       return;
     }
-    sd_notify(0, "RELOADING=1");
     try {
       const DaemonConfig c = load_config_file(
           options_.config_path, sim_ ? PhcKeys::ignored : PhcKeys::required);
@@ -406,13 +371,11 @@ class Daemon {
     } catch (const std::exception& e) {
       log::error("reload failed, keeping the running configuration: {}", e.what());
     }
-    sd_notify(0, "READY=1");
   }
 
   DaemonOptions options_;
   DaemonConfig config_;
   SystemClocks clocks_;
-  util::DaemonSignals signals_;
   std::shared_ptr<const timescale::LeapTable> leap_table_;
   double engine_cable_delay_ns_ = 0;
 
@@ -431,8 +394,13 @@ class Daemon {
   Outputs outputs_;
   std::unique_ptr<DaemonStatus> status_;
   std::unique_ptr<Conductor> conductor_;
-  std::string last_status_key_;
-  bool stop_ = false;
+
+  shell::HostClock loop_clock_;
+  shell::EventLoop loop_{loop_clock_};
+  shell::SystemdNotifier notifier_;
+  // Last: its SIGHUP handler reloads all of the above.
+  shell::DaemonShell shell_{loop_, notifier_, [this] { reload(); },
+                            shell::ShellOptions{.status_refresh_ns = kStatusRefreshNs}};
 };
 
 }  // namespace
