@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "daemon/conductor.hpp"
+#include "conductor/conductor.hpp"
 #include "fakes.hpp"
 
 using namespace nanotime;
