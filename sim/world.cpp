@@ -128,7 +128,8 @@ void World::schedule_faults() {
     up.up = true;
     if (in_run(up.t_ns)) push(up);
     if (!profile_.extts.stale_duplicates) continue;
-    const std::int64_t stop = std::min(up.t_ns, down.t_ns + to_ns(FaultSchedule::kStaleDuplicatesS));
+    const std::int64_t stop =
+        std::min(up.t_ns, down.t_ns + to_ns(FaultSchedule::kStaleDuplicatesS));
     for (std::int64_t t = down.t_ns + kNs / 4; t < stop && in_run(t); t += kNs / 4) {
       Queued s;
       s.t_ns = t;

@@ -214,7 +214,8 @@ class Daemon {
         }
         if (fds[kPhc].revents != 0) {
           if ((fds[kPhc].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
-            throw phc::PhcError(ENODEV, backend_->describe() + ": the PHC reported an error or went away");
+            throw phc::PhcError(ENODEV, backend_->describe() +
+                                            ": the PHC reported an error or went away");
           }
           conductor_->on_extts_readable();
           update_status();
