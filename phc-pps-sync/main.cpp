@@ -1,7 +1,7 @@
 // phc-pps-sync: locks a PTP hardware clock to a GNSS PPS and feeds chronyd and ptp4l.
 // This file only parses the command line and hands over to a mode:
 //   (default)                     the daemon (daemon/daemon.hpp), on the real PHC
-//   --simulate PROFILE --realtime the same daemon on the simulator's PHC and receiver
+//   --simulate PROFILE --realtime the same daemon on the simulated world (sim/backend.hpp)
 //   --simulate PROFILE            the engine against the simulator in simulated time (a report)
 #include <cstdint>
 #include <cstdio>
@@ -10,8 +10,35 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "config/config.hpp"
 #include "daemon/daemon.hpp"
+#include "sim/backend.hpp"
+#include "sim/profile.hpp"
 #include "simulate_command.hpp"
+
+namespace {
+
+// The daemon's devices for --simulate PROFILE --realtime: the simulated world on the host's
+// clocks. Exit status 78 (with file:line) for a bad profile, before the daemon starts.
+int use_simulated_world(nanotime::ppsd::DaemonOptions& daemon, const std::string& profile_path,
+                        std::uint64_t seed_override, bool seed_given) {
+  nanotime::sim::Profile profile;
+  try {
+    profile = nanotime::sim::load_profile(profile_path);
+  } catch (const nanotime::config::ConfigError& e) {
+    fmt::print(stderr, "phc-pps-sync: {}\n", e.what());
+    return nanotime::config::kExitConfig;
+  }
+  const std::uint64_t seed = seed_given ? seed_override : profile.sim.seed;
+  daemon.simulate_profile = profile_path;
+  daemon.make_backend = [profile, seed](const nanotime::ppsd::DaemonConfig& c,
+                                        nanotime::conductor::Clocks& clocks) {
+    return nanotime::sim::make_simulated(profile, seed, clocks, c.max_freq_ppb);
+  };
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"phc-pps-sync: lock a PTP hardware clock to a GNSS PPS and feed chronyd and ptp4l"};
@@ -60,9 +87,11 @@ int main(int argc, char** argv) {
     return nanotime::phc_pps_sync::run_simulate(sim);
   }
   if (realtime) {
-    daemon.simulate_profile = sim.profile_path;
     if (servo_opt->count() > 0) daemon.servo = sim.servo;
-    if (seed_opt->count() > 0) daemon.seed = seed;
+    if (const int rc = use_simulated_world(daemon, sim.profile_path, seed, seed_opt->count() > 0);
+        rc != 0) {
+      return rc;
+    }
   }
   return nanotime::ppsd::run_daemon(daemon);
 }

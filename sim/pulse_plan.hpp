@@ -3,13 +3,10 @@
 // phc.both_edges, falling) as the PHC pin sees it, gpsd's PPS report and gpsd's time report,
 // all in true time (ns from the start of the run).
 //
-// Why one place: the simulated-time simulator (sim/simulation.cpp) and the realtime one behind
-// the daemon (phc-pps-sync/daemon/sim_backend.cpp) must draw the world identically — the same
-// draws from the same models in the same order, with the same fault semantics — so that a
-// profile and a seed describe one world whichever of them runs it. Each caller only turns a
-// SecondPlan into its own events (engine events there, gpsd events and EXTTS captures here);
-// what differs between them (carrier loss, counting lost pulses, the clock the events are
-// stamped with) stays with the caller.
+// The world (world.hpp) turns each SecondPlan into EXTTS captures and gpsd events, whichever
+// clocks it runs on (virtual time or the host's), so a profile and a seed describe one world.
+// What the plan leaves out (carrier loss, counting lost pulses, the clock the events are
+// stamped with) is the world's.
 
 #include <cstdint>
 #include <optional>

@@ -1,28 +1,31 @@
 #pragma once
-// The discrete-event simulation: a SimulatedPhc, a SimulatedReceiver, EXTTS delivery, gpsd time
-// messages, temperature and faults, run in true time against a discipline engine driven only
-// through its public API (lib/discipline/engine.hpp). The simulator knows the truth; the engine
-// does not.
+// The simulated-time run: the simulated world (sim/world.hpp) on virtual clocks, driven through
+// the real Conductor (lib/conductor) exactly as the daemon's loop drives it, against a
+// discipline engine used only through its public API (lib/discipline/engine.hpp). The world
+// knows the truth; the conductor and the engine do not.
 //
-// Events sent to the engine, per true second k (pulse k is the edge of TAI second start + k):
-//   PulseReport   20 ms before the nominal edge (gpsd learns the qErr of a pulse before the
-//                 pulse), edge_mono_ns = when the edge really arrives; qerr_ns when gnss.qerr.
-//                 Not sent during pps_outage or tod_outage; utc_s shifted by tod_wrong.
-//   ExttsEvent    phc_ns = the PHC's (quantised) reading at the true instant the edge reached
-//                 the pin, delivered delivery_delay_s later. With phc.both_edges a second event
-//                 for the falling edge pulse_width_s later.
-//   TimeReport    at k + delay (+ tod_late), naming utc_s (+ tod_wrong) with tai_utc_s such that
-//                 TAI = utc_s + tai_utc_s (see timescale.hpp for the leap second).
-//   Tick, TemperatureReading   at k + 0.5 s (readings only with a [temperature] section).
-//   CarrierChange at each carrier_loss start and end.
-// mono time = true time + kMonoOffsetNs. Commands are applied at the instant of the event that
-// produced them: the step first, then the frequency.
+// At each simulated instant (the next world event, the 1 s tick at k + 0.5 s, the truth record
+// at whole seconds) drive() moves the clocks there and calls the conductor's handlers as the
+// daemon's poll loop does: EXTTS readable → on_extts_readable, time-of-day events →
+// on_tod_events, carrier → on_carrier, the tick → on_tick(temperature). So the published
+// figures pass through everything the daemon does: gpsd's fix gating and second rounding, the
+// PHC reading's age and quiet time, skipped samples. Commands are applied at the instant of the
+// event that produced them (the step first, then the frequency).
+//
+// Per true second k = 0 … duration the truth is recorded (PHC − TAI, the engine's bound and
+// clockClass) before the conductor handles that instant. Each chrony sample is judged against
+// true UTC (on virtual clocks the system clock is true UTC − [sim] system_offset_s), each pulse
+// the engine reports against the edge it stands for (ConductorObserver).
+// mono time = true time + kMonoOffsetNs.
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "conductor/conductor.hpp"
 #include "discipline/engine.hpp"
 #include "sim/profile.hpp"
 
@@ -61,6 +64,7 @@ struct SimResult {
   std::uint64_t mislabelled = 0;           // used with a TAI second other than the edge's
   std::uint64_t steps = 0;
   std::uint64_t frequency_commands = 0;
+  std::uint64_t chrony_skipped = 0;        // allowed by the engine, no fresh PHC reading
   double max_chrony_error_ns = 0;          // worst |claimed − true UTC| of a chrony sample
 };
 
@@ -68,6 +72,34 @@ struct RunOptions {
   std::optional<std::uint64_t> seed;       // default: the profile's
   std::optional<double> duration_s;        // default: the profile's
 };
+
+// Host clocks that stand still until told: mono and realtime advance together.
+class VirtualClocks final : public conductor::Clocks {
+ public:
+  VirtualClocks(std::int64_t mono_ns, std::int64_t realtime_ns)
+      : mono_ns_(mono_ns), real_minus_mono_ns_(realtime_ns - mono_ns) {}
+  std::int64_t mono_ns() override { return mono_ns_; }
+  std::int64_t realtime_ns() override { return mono_ns_ + real_minus_mono_ns_; }
+  void set_mono_ns(std::int64_t mono_ns) { mono_ns_ = std::max(mono_ns_, mono_ns); }
+
+ private:
+  std::int64_t mono_ns_;
+  std::int64_t real_minus_mono_ns_;
+};
+
+class World;
+
+struct DriveOptions {
+  std::int64_t duration_s = 0;  // ticks at k + 0.5 s and truth records at k, for k ≤ this
+  // Bring the clocks to mono_ns: set virtual clocks, or sleep until then on the host's.
+  std::function<void(std::int64_t mono_ns)> wait_until;
+  // Called at each whole true second k (0 … duration_s), before the conductor handles it.
+  std::function<void(std::int64_t k)> on_second;
+};
+
+// Drives `conductor` (started) on `world` until the world has nothing left to do (a world with
+// a last pulse) and the last tick has come.
+void drive(World& world, conductor::Conductor& conductor, const DriveOptions& options);
 
 // Runs the profile against `engine` (fresh, configured with engine_config()).
 SimResult run_simulation(const Profile& profile, discipline::Engine& engine,

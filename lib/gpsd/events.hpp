@@ -44,9 +44,11 @@ struct SkyReport {
 
 // TPV `leapseconds`: GPS − UTC in seconds (TAI − UTC = GPS − UTC + 19). libgps 3.22 exposes no
 // pending-leap warning (it does not decode the subframe-4 page-18 UTC parameters into JSON
-// fields a client can read), so there is nothing here about a scheduled leap.
+// fields a client can read), so the translator always leaves `pending` at 0; a source that
+// knows of a scheduled leap (the simulated receiver) sets it.
 struct LeapInfo {
   int gps_minus_utc_s = 0;
+  int pending = 0;  // leap second at the end of this UTC day: +1 inserted, −1 deleted, 0 none
   int tai_minus_utc_s() const { return gps_minus_utc_s + 19; }
 };
 

@@ -1,4 +1,5 @@
-// The shell around the conductor: command line, configuration, devices (or the realtime
+// The shell around the conductor: command line, configuration, the devices (a
+// conductor::Backend: the hardware, or whatever the caller's make_backend gives — the realtime
 // simulation), run on lib/shell's event loop and daemon shell (signals, watchdog, sd_notify), as
 // gps-sock-bridge is.
 //
@@ -29,21 +30,17 @@
 #include <CLI/CLI.hpp>
 
 #include "config/config.hpp"
-#include "daemon/conductor.hpp"
+#include "conductor/conductor.hpp"
 #include "daemon/config.hpp"
+#include "daemon/hardware.hpp"
 #include "daemon/io.hpp"
-#include "daemon/link_monitor.hpp"
 #include "daemon/ptp4l_publisher.hpp"
-#include "daemon/sim_backend.hpp"
 #include "daemon/status_hook.hpp"
 #include "discipline/engine.hpp"
 #include "log/log.hpp"
-#include "phc/linux_ptp_clock.hpp"
 #include "shell/clock.hpp"
 #include "shell/daemon_shell.hpp"
 #include "shell/event_loop.hpp"
-#include "sim/profile.hpp"
-#include "sim/simulation.hpp"
 #include "timescale/leap_table.hpp"
 #include "util/fd.hpp"
 
@@ -111,43 +108,36 @@ using shell::unix_now_s;
 
 class Daemon {
  public:
-  Daemon(const DaemonOptions& options, DaemonConfig config, std::optional<sim::Profile> profile)
+  Daemon(const DaemonOptions& options, DaemonConfig config)
       : options_(options), config_(std::move(config)) {
     const std::int64_t now_utc_s = clocks_.realtime_ns() / 1'000'000'000;
     leap_table_ = load_leap_table(config_.leap_seconds_file, now_utc_s);
+    backend_ = options_.make_backend ? options_.make_backend(config_, clocks_)
+                                     : make_hardware(config_);
+    clock_ = &backend_->clock();
+    link_ = backend_->link();
+    temperature_ = backend_->temperature();
 
     discipline::EngineConfig ec;
-    if (profile) {
-      ec = sim::engine_config(*profile, options_.servo.value_or(config_.servo));
-      ec.max_freq_ppb = std::min(ec.max_freq_ppb, config_.max_freq_ppb);
-      engine_cable_delay_ns_ = ec.cable_delay_ns;  // the profile's: the simulated antenna's
-      const std::uint64_t seed = options_.seed.value_or(profile->sim.seed);
-      sim_ = std::make_unique<RealtimeSim>(*profile, seed, clocks_, ec.max_freq_ppb);
-      clock_ = sim_.get();
-      tod_ = nullptr;
-      link_ = &sim_->link();
-      temperature_ = sim_->temperature();
-      log::notice("realtime simulation of {} (seed {}): true time = system clock {:+.9f} s; "
-                  "t = 0 at UTC {}", profile->name, seed, profile->sim.system_offset_s,
-                  sim_->start_utc_s());
-    } else {
-      ec.servo = config_.servo;
-      ec.cable_delay_ns = config_.cable_delay_ns;
-      engine_cable_delay_ns_ = config_.cable_delay_ns;
-      ec.max_freq_ppb = config_.max_freq_ppb;
-      ec.both_edges = config_.both_edges;
-      ec.pulse_width_s = config_.pulse_width_s;
-      if (leap_table_) ec.tai_utc_s = leap_table_->tai_utc_at_utc(now_utc_s).value_or(37);
-      open_devices();
-    }
+    ec.servo = options_.servo.value_or(config_.servo);
+    ec.cable_delay_ns = config_.cable_delay_ns;
+    ec.max_freq_ppb = config_.max_freq_ppb;
+    ec.both_edges = config_.both_edges;
+    ec.pulse_width_s = config_.pulse_width_s;
+    if (leap_table_) ec.tai_utc_s = leap_table_->tai_utc_at_utc(now_utc_s).value_or(37);
     ec.holdover_limit_ns = config_.holdover_limit_ns;
     ec.degraded_clock_class = static_cast<std::uint8_t>(config_.degraded_clock_class);
     ec.leap_table = leap_table_;
+    backend_->dictate(ec);
+    engine_cable_delay_ns_ = ec.cable_delay_ns;
     engine_ = discipline::make_engine(ec);  // throws std::invalid_argument for a bad servo
 
     outputs_ = make_outputs(config_);
-    if (!profile) own_tod_ = make_tod(config_);
-    tod_ = sim_ ? &sim_->tod() : own_tod_.get();
+    tod_ = backend_->tod();
+    if (tod_ == nullptr) {
+      own_tod_ = make_tod(config_);
+      tod_ = own_tod_.get();
+    }
     status_ = std::make_unique<DaemonStatus>(config_.status_listen, unix_now_s(), unix_now_s);
     conductor_ = std::make_unique<Conductor>(*engine_, *clock_, clocks_, outputs_.chrony.get(),
                                              outputs_.ptp4l.get(), conductor_options());
@@ -164,7 +154,7 @@ class Daemon {
     // The link may already be down: the engine must know before the first (stale) event.
     if (link_ != nullptr && !link_->carrier()) conductor_->on_carrier(false);
     log::notice("started: {}; time of day: {}; chronyd SOCK {}; ptp4l {}; status {}",
-                sim_ ? std::string("simulated PHC") : phc_name_, tod_->describe(),
+                backend_->describe(), tod_->describe(),
                 or_off(config_.chrony_socket), or_off(config_.ptp4l_socket), status_->endpoint());
     shell_.ready("acquiring: waiting for pulses");
 
@@ -193,13 +183,8 @@ class Daemon {
   void schedule() {
     // The realtime simulation catches up with the host clock first, and wakes the loop for
     // its next event.
-    loop_.add_pass_hook([this] {
-      if (sim_) sim_->sync();
-    });
-    loop_.add_wake([this]() -> std::optional<std::int64_t> {
-      if (!sim_) return std::nullopt;
-      return sim_->next_event_mono_ns();
-    });
+    loop_.add_pass_hook([this] { backend_->process_due(); });
+    loop_.add_wake([this] { return backend_->next_wake_mono_ns(); });
     loop_.add_wake([this] { return tod_->wake_mono_ns(); },  // gpsd reconnects
                    [this](std::int64_t now) { conductor_->on_tod_events(tod_->maintain(now)); });
     loop_.add_periodic(loop_.now_ns() + kTickNs, kTickNs, [this](std::int64_t now) {
@@ -223,8 +208,9 @@ class Daemon {
   // The PHC's EXTTS events, time-of-day messages and the carrier.
   void watch_devices() {
     loop_.watch([this] { return clock_->poll_fd(); }, [this](short revents) {
-      if ((revents & (POLLERR | POLLHUP | POLLNVAL)) != 0 && !sim_) {
-        throw phc::PhcError(ENODEV, phc_name_ + ": the PHC reported an error or went away");
+      if ((revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
+        throw phc::PhcError(ENODEV, backend_->describe() +
+                                        ": the PHC reported an error or went away");
       }
       conductor_->on_extts_readable();
       update_status();
@@ -241,30 +227,12 @@ class Daemon {
   ConductorOptions conductor_options() const {
     ConductorOptions o;
     o.pin = config_.pin;
-    o.channel = sim_ ? 0 : config_.channel;
+    // A backend with fixed devices has its own pin and channel (0) and antenna (dictate()).
+    const bool configured = !backend_->fixed_devices();
+    o.channel = configured ? config_.channel : 0;
     o.set_pin = config_.set_pin;
-    o.cable_delay_shift_ns = sim_ ? 0 : config_.cable_delay_ns - engine_cable_delay_ns_;
+    o.cable_delay_shift_ns = configured ? config_.cable_delay_ns - engine_cable_delay_ns_ : 0;
     return o;
-  }
-
-  void open_devices() {
-    std::string device = config_.device;
-    if (!config_.interface.empty()) {
-      device = phc::phc_device_for_interface(phc::linux_syscalls(), config_.interface);
-      link_source_ = std::make_unique<NetlinkLinkSource>(config_.interface);
-      link_ = link_source_.get();
-    } else {
-      log::info("device {} given without interface: the carrier is not watched", device);
-    }
-    phc_ = std::make_unique<phc::LinuxPtpClock>(phc::linux_syscalls(), device,
-                                                phc::LinuxPtpClockOptions{config_.max_freq_ppb});
-    clock_ = phc_.get();
-    phc_name_ = config_.interface.empty() ? device
-                                          : device + " (" + config_.interface + ")";
-    if (!config_.temperature_file.empty()) {
-      file_temperature_ = std::make_unique<FileTemperature>(config_.temperature_file);
-      temperature_ = file_temperature_.get();
-    }
   }
 
   // STATUS= when the state changes, and every kStatusRefreshNs for the live offset.
@@ -282,11 +250,8 @@ class Daemon {
     snap.ptp4l = outputs_.ptp4l.get();
     // A real gpsd client knows its socket (also before its first connection succeeds); the
     // simulated receiver stands in for gpsd and says so with Connected/Disconnected events.
-    if (auto* g = dynamic_cast<GpsdTodSource*>(tod_)) {
-      snap.gpsd_connected = g->connected();
-    } else {
-      snap.gpsd_connected = conductor_->gpsd_connected();
-    }
+    snap.gpsd_connected = tod_->connected();
+    if (!snap.gpsd_connected) snap.gpsd_connected = conductor_->gpsd_connected();
     snap.link_up = conductor_->carrier();
     status_->update(snap, unix_now_s());
   }
@@ -294,13 +259,13 @@ class Daemon {
   // SIGHUP, between the shell's RELOADING=1 and READY=1: a bad file keeps the running
   // configuration. What cannot change live is named.
   void reload() {
-    if (sim_ && !options_.config_given) {
+    if (backend_->fixed_devices() && !options_.config_given) {
       log::notice("SIGHUP: no configuration file was given (-c); nothing to reload");
       return;
     }
     try {
       const DaemonConfig c = load_config_file(
-          options_.config_path, sim_ ? PhcKeys::ignored : PhcKeys::required);
+          options_.config_path, backend_->fixed_devices() ? PhcKeys::ignored : PhcKeys::required);
       const auto restart = keys_needing_restart(config_, c);
       const std::int64_t now = clocks_.mono_ns();
       if (!options_.verbose) log::set_min_level(level_of(c.log_level));
@@ -321,7 +286,7 @@ class Daemon {
         status_.reset();  // free the old address first
         status_ = std::make_unique<DaemonStatus>(c.status_listen, unix_now_s(), unix_now_s);
       }
-      if (!sim_) {
+      if (!backend_->fixed_devices()) {
         conductor_->set_cable_delay_shift_ns(c.cable_delay_ns - engine_cable_delay_ns_);
         if (c.tod_source == config_.tod_source &&
             (c.gpsd_host != config_.gpsd_host || c.gpsd_port != config_.gpsd_port ||
@@ -379,16 +344,13 @@ class Daemon {
   std::shared_ptr<const timescale::LeapTable> leap_table_;
   double engine_cable_delay_ns_ = 0;
 
-  std::unique_ptr<RealtimeSim> sim_;
-  std::unique_ptr<phc::LinuxPtpClock> phc_;
-  std::unique_ptr<NetlinkLinkSource> link_source_;
-  std::unique_ptr<FileTemperature> file_temperature_;
+  std::unique_ptr<conductor::Backend> backend_;
+  std::unique_ptr<FileTemperature> file_temperature_;  // a reloaded temperature_file
   std::unique_ptr<TodSource> own_tod_;
   phc::PtpClock* clock_ = nullptr;
   TodSource* tod_ = nullptr;
   LinkSource* link_ = nullptr;
   TemperatureSource* temperature_ = nullptr;
-  std::string phc_name_;
 
   std::unique_ptr<discipline::Engine> engine_;
   Outputs outputs_;
@@ -417,13 +379,11 @@ int run_daemon(const DaemonOptions& options) {
   const bool simulate = !options.simulate_profile.empty();
 
   DaemonConfig config;
-  std::optional<sim::Profile> profile;
   try {
     if (!simulate || options.config_given) {
       config = load_config_file(options.config_path,
                                 simulate ? PhcKeys::ignored : PhcKeys::required);
     }
-    if (simulate) profile = sim::load_profile(options.simulate_profile);
   } catch (const config::ConfigError& e) {
     log::error("{}", e.what());
     return config::kExitConfig;
@@ -437,13 +397,13 @@ int run_daemon(const DaemonOptions& options) {
     std::printf("%s: configuration OK\n%s",
                 simulate && !options.config_given ? "(defaults)" : options.config_path.c_str(),
                 describe(config).c_str());
-    if (profile) std::printf("simulation:        %s (realtime)\n", options.simulate_profile.c_str());
+    if (simulate) std::printf("simulation:        %s (realtime)\n", options.simulate_profile.c_str());
     return kExitOk;
   }
 
   std::signal(SIGPIPE, SIG_IGN);
   try {
-    Daemon daemon(options, config, std::move(profile));
+    Daemon daemon(options, config);
     return daemon.run();
   } catch (const std::exception& e) {
     log::error("fatal: {}", e.what());

@@ -4,8 +4,13 @@
 //   - run_daemon(options): main() parsed the command line (add_daemon_options helps);
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+
+#include "conductor/ports.hpp"
+#include "daemon/config.hpp"
 
 namespace CLI {
 class App;
@@ -22,9 +27,12 @@ struct DaemonOptions {
   bool config_given = false;      // -c given (in --simulate mode, without it: all defaults)
   bool check_config = false;      // validate, print a summary, exit 0 (or 78)
   bool verbose = false;           // debug logging (overrides log_level)
-  std::string simulate_profile;   // non-empty: --simulate PROFILE --realtime
+  std::string simulate_profile;   // non-empty: --simulate PROFILE --realtime (make_backend set)
   std::optional<std::string> servo;   // --servo (simulation; the config's `servo` otherwise)
-  std::optional<std::uint64_t> seed;  // --seed (simulation)
+  // Where the devices come from; empty: the hardware the configuration names (make_hardware).
+  // The executable sets it for the realtime simulation, so this library does not carry one.
+  std::function<std::unique_ptr<conductor::Backend>(const DaemonConfig&, conductor::Clocks&)>
+      make_backend;
 };
 
 // Adds -c/--config, --check-config and -v/--verbose to `app`, bound to `options`.

@@ -8,12 +8,15 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/ports.hpp"
+#include "conductor/ports.hpp"
 #include "gpsd/client.hpp"
 #include "refclock/sock_writer.hpp"
 #include "util/fd.hpp"
 
 namespace nanotime::ppsd {
+
+// The daemon implements and drives the conductor's ports (lib/conductor).
+using namespace nanotime::conductor;
 
 class SystemClocks final : public Clocks {
  public:
@@ -46,7 +49,7 @@ class GpsdTodSource final : public TodSource {
     return client_.read_events(now);
   }
   std::string describe() const override { return "gpsd " + client_.endpoint(); }
-  bool connected() const { return client_.connected(); }
+  std::optional<bool> connected() const override { return client_.connected(); }
 
  private:
   gpsd::GpsdClient client_;

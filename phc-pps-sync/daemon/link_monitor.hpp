@@ -11,10 +11,13 @@
 #include <span>
 #include <string>
 
-#include "daemon/ports.hpp"
+#include "conductor/ports.hpp"
 #include "util/fd.hpp"
 
 namespace nanotime::ppsd {
+
+// The daemon implements and drives the conductor's ports (lib/conductor).
+using namespace nanotime::conductor;
 
 // Pure: the carrier state of interface `ifindex` in a buffer of netlink messages (the last
 // RTM_NEWLINK for it wins); nullopt when none is about it. RTM_DELLINK for it → false.

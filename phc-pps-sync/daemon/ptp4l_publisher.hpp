@@ -8,10 +8,13 @@
 #include <optional>
 #include <string>
 
-#include "daemon/ports.hpp"
+#include "conductor/ports.hpp"
 #include "ptpmgmt/publisher.hpp"
 
 namespace nanotime::ppsd {
+
+// The daemon implements and drives the conductor's ports (lib/conductor).
+using namespace nanotime::conductor;
 
 class Ptp4lPublisher final : public QualityPublisher {
  public:

@@ -7,13 +7,16 @@
 #include <optional>
 #include <string>
 
-#include "daemon/conductor.hpp"
+#include "conductor/conductor.hpp"
 #include "discipline/engine.hpp"
 #include "status/catalog.hpp"
 #include "status/endpoint.hpp"
 #include "status/metrics.hpp"
 
 namespace nanotime::ppsd {
+
+// The daemon implements and drives the conductor's ports (lib/conductor).
+using namespace nanotime::conductor;
 
 class Ptp4lPublisher;
 

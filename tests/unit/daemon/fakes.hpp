@@ -8,11 +8,13 @@
 #include <optional>
 #include <vector>
 
-#include "daemon/ports.hpp"
+#include "conductor/ports.hpp"
 #include "discipline/engine.hpp"
 #include "phc/ptp_clock.hpp"
 
 namespace nanotime::ppsd::test {
+
+using namespace nanotime::conductor;
 
 namespace d = nanotime::discipline;
 

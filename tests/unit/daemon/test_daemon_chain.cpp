@@ -1,20 +1,19 @@
-// The whole conductor chain in fake time: the realtime simulation backend (on fake host clocks)
-// → conductor → the real discipline engine → PHC commands, chronyd samples and clock quality,
-// driven the way daemon.cpp's loop drives it (readiness of the backend's fds, a 1 s tick), but
-// without sleeping: the fake clocks jump to the next simulated event.
+// The whole conductor chain in fake time: the simulated world on fake host clocks (as the
+// daemon's realtime backend runs it) → conductor → the real discipline engine → PHC commands,
+// chronyd samples and clock quality, driven by sim::drive() the way daemon.cpp's loop drives it
+// (a handler per ready source, a 1 s tick), but without sleeping: the fake clocks jump to the
+// next simulated instant, 1 ms late (the loop's latency).
 #include <catch2/catch.hpp>
-
-#include <poll.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "daemon/conductor.hpp"
-#include "daemon/sim_backend.hpp"
+#include "conductor/conductor.hpp"
 #include "discipline/engine.hpp"
 #include "fakes.hpp"
 #include "sim/profile.hpp"
 #include "sim/simulation.hpp"
+#include "sim/world.hpp"
 
 using namespace nanotime;
 using namespace nanotime::ppsd;
@@ -48,10 +47,15 @@ start_s = 60
 duration_s = 20
 )";
 
-bool readable(int fd) {
-  pollfd p{fd, POLLIN, 0};
-  return fd >= 0 && poll(&p, 1, 0) == 1;
-}
+// Every clockClass the conductor passed on, in order (changes only).
+struct ClassLog final : conductor::ConductorObserver {
+  std::vector<std::uint8_t> classes;
+  void applied(const d::Output& out, std::int64_t) override {
+    if (out.quality && (classes.empty() || classes.back() != out.quality->clock_class)) {
+      classes.push_back(out.quality->clock_class);
+    }
+  }
+};
 
 }  // namespace
 
@@ -59,39 +63,32 @@ TEST_CASE("simulated hardware + real engine: tracking, samples = system offset, 
           "[unit]") {
   FakeClocks clocks;
   const sim::Profile profile = sim::parse_profile(kProfile, "chain.toml");
-  RealtimeSim sim(profile, profile.sim.seed, clocks, 500000);
+  sim::WorldOptions wo;
+  wo.max_freq_ppb = 500000;
+  wo.last_pulse = 100;
+  sim::World sim(profile, profile.sim.seed, clocks, wo);
   auto engine = discipline::make_engine(sim::engine_config(profile, "kalman"));
   FakeChrony chrony;
   FakePublisher ptp4l;
   Conductor c(*engine, sim, clocks, &chrony, &ptp4l, ConductorOptions{});
+  ClassLog log;
+  c.set_observer(&log);
   c.start();
 
-  std::int64_t next_tick = clocks.mono + kS;
-  std::vector<std::uint8_t> classes;
-  const std::int64_t end = sim.mono_t0_ns() + 100 * kS;
   std::size_t samples_at_outage = 0;
-  while (clocks.mono < end) {
-    const std::int64_t next = std::min(next_tick, sim.next_event_mono_ns());
-    clocks.advance(std::max<std::int64_t>(next - clocks.mono, 0) + 1'000'000);  // loop latency
-    sim.sync();
-    if (readable(sim.poll_fd())) c.on_extts_readable();
-    if (readable(sim.tod().fd())) c.on_tod_events(sim.tod().read_events(clocks.mono));
-    if (readable(sim.link().fd())) {
-      if (auto up = sim.link().read_change()) c.on_carrier(*up);
-    }
-    if (clocks.mono >= next_tick) {
-      c.on_tick(std::nullopt);
-      next_tick += kS;
-    }
-    if (c.quality() && (classes.empty() || classes.back() != c.quality()->clock_class)) {
-      classes.push_back(c.quality()->clock_class);
-    }
-    if (samples_at_outage == 0 && clocks.mono >= sim.mono_t0_ns() + 60 * kS) {
-      samples_at_outage = chrony.samples.size();
-      REQUIRE(engine->status().state == discipline::LockState::tracking);
-      CHECK(std::abs(sim.true_phc_error_ns()) < 100);
-    }
-  }
+  sim::DriveOptions o;
+  o.duration_s = 100;
+  o.wait_until = [&](std::int64_t mono_ns) {
+    clocks.advance(std::max<std::int64_t>(mono_ns - clocks.mono, 0) + 1'000'000);
+  };
+  o.on_second = [&](std::int64_t k) {
+    if (k != 60) return;
+    samples_at_outage = chrony.samples.size();
+    REQUIRE(engine->status().state == discipline::LockState::tracking);
+    CHECK(std::abs(sim.true_phc_error_ns()) < 100);
+  };
+  sim::drive(sim, c, o);
+  const std::vector<std::uint8_t>& classes = log.classes;
   INFO("clock classes: " << [&] {
     std::string s;
     for (auto k : classes) s += std::to_string(k) + " ";

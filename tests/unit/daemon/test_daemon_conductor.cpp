@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "daemon/conductor.hpp"
+#include "conductor/conductor.hpp"
 #include "fakes.hpp"
 
 using namespace nanotime;
@@ -339,4 +339,72 @@ TEST_CASE("chrony offset and leap helpers", "[unit]") {
   CHECK(f.clock_class == 248);
   CHECK(f.tai_utc_s == 37);
   CHECK(std::isinf(f.error_bound_ns));
+}
+
+TEST_CASE("a leap announced with gpsd's LeapInfo reaches the engine with each time report, "
+          "until gpsd goes away",
+          "[unit]") {
+  Rig r;
+  const std::int64_t real = r.clocks.real;
+  r.conductor.on_tod_events({gpsd::FixState{3}, gpsd::LeapInfo{18, 1},
+                             gpsd::TimeReport{kUtc * kS, real}});
+  r.conductor.on_tod_events({gpsd::LeapInfo{18, -1}, gpsd::TimeReport{(kUtc + 1) * kS, real}});
+  r.conductor.on_tod_events({gpsd::LeapInfo{18}, gpsd::TimeReport{(kUtc + 2) * kS, real}});
+  r.conductor.on_tod_events({gpsd::LeapInfo{18, 1}, gpsd::Disconnected{"gone"}, gpsd::Connected{},
+                             gpsd::FixState{3}, gpsd::TimeReport{(kUtc + 3) * kS, real}});
+  const auto tr = r.engine.of<d::TimeReport>();
+  REQUIRE(tr.size() == 4);
+  CHECK(tr[0].leap == d::LeapWarning::insert);
+  CHECK(tr[1].leap == d::LeapWarning::del);
+  CHECK(tr[2].leap == d::LeapWarning::none);
+  CHECK(tr[3].leap == d::LeapWarning::none);  // a reconnected gpsd must announce it again
+  CHECK_FALSE(tr[3].tai_utc_s.has_value());
+}
+
+namespace {
+struct RecordingObserver final : ConductorObserver {
+  std::vector<std::pair<d::Output, std::int64_t>> outputs;
+  std::vector<std::pair<phc::SysOffset, double>> samples;
+  std::vector<std::int64_t> step_seen_by_phc;  // steps the PHC had when each output arrived
+  const FakePtpClock* phc = nullptr;
+  void applied(const d::Output& out, std::int64_t now_mono_ns) override {
+    outputs.emplace_back(out, now_mono_ns);
+    step_seen_by_phc.push_back(static_cast<std::int64_t>(phc->steps.size()));
+  }
+  void chrony_sample(const d::ChronySample&, const phc::SysOffset& reading, double offset_ns,
+                     std::int64_t) override {
+    samples.emplace_back(reading, offset_ns);
+  }
+};
+}  // namespace
+
+TEST_CASE("the observer sees each output after it was applied, and each sample with its "
+          "reading",
+          "[unit]") {
+  Rig r;
+  RecordingObserver obs;
+  obs.phc = &r.phc;
+  r.conductor.set_observer(&obs);
+  r.engine.script = [](const d::Event& e) {
+    d::Output out;
+    if (std::holds_alternative<d::ExttsEvent>(e)) {
+      out.step = d::StepClock{-500};
+      out.chrony = d::ChronySample{300, 37, d::LeapWarning::none, 20};
+    }
+    return out;
+  };
+  r.phc.queued.push_back({0, (kUtc + 37) * kS + 290});
+  r.phc.next_offset.phc_ns = (kUtc + 37) * kS + 120'000'500;
+  r.phc.next_offset.system_ns = kUtc * kS + 120'001'000;
+  r.conductor.on_extts_readable();
+  REQUIRE(obs.outputs.size() == 1);
+  CHECK(obs.outputs[0].first.step->delta_ns == -500);
+  CHECK(obs.outputs[0].second == r.clocks.mono);
+  CHECK(obs.step_seen_by_phc[0] == 1);  // applied before the observer heard of it
+  REQUIRE(obs.samples.size() == 1);
+  CHECK(obs.samples[0].first.system_ns == kUtc * kS + 120'001'000);
+  CHECK(obs.samples[0].second == Approx(-800).margin(1e-6));
+  r.conductor.set_observer(nullptr);
+  r.conductor.on_tick(std::nullopt);
+  CHECK(obs.outputs.size() == 1);
 }

@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/conductor.hpp"
+#include "conductor/conductor.hpp"
 #include "daemon/ptp4l_publisher.hpp"
 #include "ptpmgmt/messages.hpp"
 

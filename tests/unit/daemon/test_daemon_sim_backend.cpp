@@ -1,13 +1,15 @@
-// The realtime simulation backend on fake host clocks: the simulated PHC, receiver, gpsd and
-// link behave like the devices, on the host's axes, with true time = system clock + offset.
+// The simulated world (sim/world.hpp) on fake host clocks, as the daemon's realtime backend runs
+// it: the simulated PHC, receiver, gpsd and link behave like the devices, on the host's axes,
+// with true time = system clock + offset; readiness fds appear only when asked for.
 #include <catch2/catch.hpp>
 
 #include <poll.h>
 
-#include "daemon/conductor.hpp"
-#include "daemon/sim_backend.hpp"
+#include "conductor/conductor.hpp"
 #include "fakes.hpp"
+#include "sim/backend.hpp"
 #include "sim/profile.hpp"
+#include "sim/world.hpp"
 
 using namespace nanotime;
 using namespace nanotime::ppsd;
@@ -43,7 +45,12 @@ bool readable(int fd) {
 struct SimRig {
   FakeClocks clocks;  // real = kUtc + 0.25 s
   sim::Profile profile = sim::parse_profile(kProfile, "test.toml");
-  RealtimeSim sim{profile, 1, clocks, 500000};
+  sim::World sim{profile, 1, clocks, options()};
+  static sim::WorldOptions options() {
+    sim::WorldOptions o;
+    o.max_freq_ppb = 500000;
+    return o;
+  }
   void at_t(double t_s) {
     const std::int64_t target = sim.mono_t0_ns() + std::llround(t_s * 1e9);
     clocks.advance(target - clocks.mono);
@@ -178,4 +185,47 @@ TEST_CASE("the conductor on the simulation: chronyd is sent the profile's offset
   REQUIRE(chrony.samples.size() == 1);
   CHECK(chrony.samples[0].offset_ns == Approx(123'000));  // true − system = system_offset_s
   CHECK(chrony.samples[0].system_ns == r.clocks.real);
+}
+
+TEST_CASE("readiness costs no syscall until an fd is asked for; then the fd mirrors it",
+          "[unit]") {
+  SimRig r;
+  r.sim.set_pin_function(0, phc::PinFunction::extts, 0);
+  r.sim.enable_extts(0);
+  r.at_t(1.1);
+  CHECK(r.sim.extts_pending());  // no eventfd exists yet: a flag only
+  const int fd = r.sim.poll_fd();  // made now, already readable
+  REQUIRE(fd >= 0);
+  CHECK(readable(fd));
+  std::vector<phc::ExttsRecord> recs;
+  r.sim.read_extts(recs);
+  CHECK_FALSE(r.sim.extts_pending());
+  CHECK_FALSE(readable(fd));
+  r.at_t(2.1);
+  CHECK(readable(fd));
+}
+
+TEST_CASE("the simulated backend: the world's ports, fixed devices, the profile's antenna",
+          "[unit]") {
+  FakeClocks clocks;
+  sim::Profile profile = sim::parse_profile(
+      std::string(kProfile) + "[gnss]\ncable_delay_ns = 42\n", "test.toml");
+  profile.phc.max_adj_ppb = 300000;
+  auto backend = sim::make_simulated(profile, 1, clocks, 500000);
+  CHECK(backend->fixed_devices());
+  REQUIRE(backend->tod() != nullptr);
+  REQUIRE(backend->link() != nullptr);
+  CHECK(backend->temperature() == nullptr);  // the profile has no sensor
+  discipline::EngineConfig ec;
+  ec.cable_delay_ns = 7;
+  backend->dictate(ec);
+  CHECK(ec.cable_delay_ns == 42);
+  CHECK(ec.max_freq_ppb == 300000);
+  // The loop is woken for the world's next event (gpsd at t = 0) and processes it then.
+  const auto wake = backend->next_wake_mono_ns();
+  REQUIRE(wake);
+  clocks.advance(*wake - clocks.mono);
+  backend->process_due();
+  CHECK(readable(backend->tod()->fd()));
+  CHECK(backend->clock().set_frequency_ppb(1e9) == Approx(300000).margin(0.02));
 }

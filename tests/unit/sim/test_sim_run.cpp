@@ -1,5 +1,6 @@
-// The discrete-event runner, driven by test-only stand-in engines: what the engine is sent
-// (closed forms, fault timing) and how its commands and claims are judged.
+// The simulated-time run (the world through the real Conductor), driven by test-only stand-in
+// engines: what the engine is sent (closed forms, fault timing) and how its commands and claims
+// are judged.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -320,4 +321,26 @@ duration_s = 100
   CHECK(a.first != c.first);
   CHECK(a.second != c.second);
   CHECK_THAT(a.first, Catch::Matchers::Contains("\"seed\": 4"));
+}
+
+TEST_CASE("samples pass the conductor's rule: no PHC read near pulses, read when they stop",
+          "[unit]") {
+  Profile p = quiet("[[faults.pps_outage]]\nstart_s = 100\nduration_s = 50\n");
+  RecordingEngine e;
+  // Allows a sample on every tick (k + 0.5 s) but never says it is tracking, so the conductor
+  // takes no reading after the edges: a sample can only come from a read on the tick itself,
+  // which it makes only once pulses have been quiet for 1.5 s.
+  e.respond = [](const d::Event& ev) {
+    d::Output out;
+    if (std::holds_alternative<d::Tick>(ev)) {
+      out.chrony = d::ChronySample{0, 37, d::LeapWarning::none, 100};
+    }
+    return out;
+  };
+  const SimResult r = run_simulation(p, e, "none");
+  // Pulse 99 is the last before the outage; ticks 100.5 … 149.5 are ≥ 1.5 s after it.
+  CHECK(r.chrony_samples == 50);
+  CHECK(r.chrony_skipped == 150);
+  CHECK(r.chrony_over_1us == 0);
+  CHECK(r.max_chrony_error_ns == 0);  // a noise-free PHC on TAI claims exactly true UTC
 }

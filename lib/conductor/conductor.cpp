@@ -1,4 +1,4 @@
-#include "daemon/conductor.hpp"
+#include "conductor/conductor.hpp"
 
 #include <cerrno>
 #include <cmath>
@@ -8,7 +8,7 @@
 
 #include "log/log.hpp"
 
-namespace nanotime::ppsd {
+namespace nanotime::conductor {
 namespace {
 
 namespace d = nanotime::discipline;
@@ -62,9 +62,10 @@ Conductor::Conductor(d::Engine& engine, phc::PtpClock& clock, Clocks& clocks, Ch
 
 void Conductor::start() {
   const phc::PhcCaps caps = clock_.caps();
-  log::info("PHC: max_adj {} ppb, {} EXTTS channel(s), {} pin(s){}", caps.max_adj_ppb,
-            caps.n_ext_ts, caps.n_pins,
-            caps.cross_timestamping ? ", cross-timestamping" : "");
+  if (options_.log_events) {
+    log::info("PHC: max_adj {} ppb, {} EXTTS channel(s), {} pin(s){}", caps.max_adj_ppb,
+              caps.n_ext_ts, caps.n_pins, caps.cross_timestamping ? ", cross-timestamping" : "");
+  }
   if (static_cast<int>(options_.channel) >= caps.n_ext_ts) {
     throw phc::PhcError(EINVAL, fmt::format("EXTTS channel {} does not exist: the PHC has {} "
                                             "(set `channel` in [phc-pps-sync])",
@@ -107,11 +108,7 @@ void Conductor::on_extts_readable() {
   if (any && chrony_ != nullptr && (pending_chrony_ || may_allow_samples(quality_))) {
     read_offset(now);
   }
-  if (pending_chrony_) {
-    const d::ChronySample s = *pending_chrony_;
-    pending_chrony_.reset();
-    send_chrony(s, now);
-  }
+  flush_chrony(now);
 }
 
 void Conductor::on_tod_events(const std::vector<gpsd::Event>& events) {
@@ -136,6 +133,7 @@ void Conductor::feed_gpsd(const gpsd::Event& e, std::int64_t now, std::int64_t r
           tr.utc_s = nearest_second(ev.real_ns);
           tr.arrival_mono_ns = std::min(now, mono_of(ev.clock_ns));
           tr.tai_utc_s = gpsd_tai_utc_s_;
+          tr.leap = gpsd_leap_;
           feed(tr, now);
         } else if constexpr (std::is_same_v<T, gpsd::PulseReport>) {
           if (fix_mode_ < 2) return;
@@ -145,12 +143,15 @@ void Conductor::feed_gpsd(const gpsd::Event& e, std::int64_t now, std::int64_t r
           pr.qerr_ns = ev.qerr_ns;
           feed(pr, now);
         } else if constexpr (std::is_same_v<T, gpsd::FixState>) {
-          if ((ev.mode >= 2) != (fix_mode_ >= 2)) {
+          if ((ev.mode >= 2) != (fix_mode_ >= 2) && options_.log_events) {
             log::notice("time of day: {}", ev.mode >= 2 ? "receiver has a fix" : "no fix");
           }
           fix_mode_ = ev.mode;
         } else if constexpr (std::is_same_v<T, gpsd::LeapInfo>) {
           gpsd_tai_utc_s_ = ev.tai_minus_utc_s();
+          gpsd_leap_ = ev.pending > 0   ? d::LeapWarning::insert
+                       : ev.pending < 0 ? d::LeapWarning::del
+                                        : d::LeapWarning::none;
         } else if constexpr (std::is_same_v<T, gpsd::Connected>) {
           gpsd_connected_ = true;
           ++counters_.gpsd_connects;
@@ -158,36 +159,31 @@ void Conductor::feed_gpsd(const gpsd::Event& e, std::int64_t now, std::int64_t r
           gpsd_connected_ = false;
           fix_mode_ = 0;  // a reconnected gpsd must report a fix again
           gpsd_tai_utc_s_.reset();
+          gpsd_leap_ = d::LeapWarning::none;
         } else if constexpr (std::is_same_v<T, gpsd::GpsdError>) {
           log::warning("gpsd: {}", ev.message);
         }
       },
       e);
-  if (pending_chrony_) {
-    const d::ChronySample s = *pending_chrony_;
-    pending_chrony_.reset();
-    send_chrony(s, now);
-  }
+  flush_chrony(now);
 }
 
 void Conductor::on_tick(std::optional<double> temperature_c) {
   const std::int64_t now = clocks_.mono_ns();
   if (temperature_c) feed(d::TemperatureReading{now, *temperature_c}, now);
   feed(d::Tick{now}, now);
-  if (pending_chrony_) {
-    const d::ChronySample s = *pending_chrony_;
-    pending_chrony_.reset();
-    send_chrony(s, now);
-  }
+  flush_chrony(now);
 }
 
 void Conductor::on_carrier(bool up) {
   if (up == carrier_) return;
   carrier_ = up;
   const std::int64_t now = clocks_.mono_ns();
-  log::notice("carrier {}: {}", up ? "up" : "lost",
+  if (options_.log_events) {
+    log::notice("carrier {}: {}", up ? "up" : "lost",
               up ? "re-arming EXTTS; pulses are trusted again after the engine re-acquires"
-                 : "EXTTS events are stale until it returns");
+                   : "EXTTS events are stale until it returns");
+  }
   feed(d::CarrierChange{now, up}, now);
   pending_chrony_.reset();  // nothing to send on a link change
   if (up) {
@@ -220,6 +216,13 @@ bool Conductor::stop(int ptp4l_timeout_ms) {
   return confirmed;
 }
 
+void Conductor::flush_chrony(std::int64_t now) {
+  if (!pending_chrony_) return;
+  const d::ChronySample s = *pending_chrony_;
+  pending_chrony_.reset();
+  send_chrony(s, now);
+}
+
 void Conductor::set_ptp4l(QualityPublisher* ptp4l, std::int64_t now_mono_ns) {
   ptp4l_ = ptp4l;
   if (ptp4l_ != nullptr && quality_) ptp4l_->want(*quality_, now_mono_ns);
@@ -232,7 +235,9 @@ void Conductor::feed(const d::Event& event, std::int64_t now) {
 void Conductor::apply(const d::Output& out, std::int64_t now) {
   // Order matters: the step before the frequency (events.hpp).
   if (out.step) {
-    log::notice("stepping the PHC by {:+.9f} s", static_cast<double>(out.step->delta_ns) * 1e-9);
+    if (options_.log_events) {
+      log::notice("stepping the PHC by {:+.9f} s", static_cast<double>(out.step->delta_ns) * 1e-9);
+    }
     clock_.step_ns(out.step->delta_ns);
     ++counters_.steps;
     reading_.reset();  // a reading from before the step says nothing now
@@ -242,7 +247,7 @@ void Conductor::apply(const d::Output& out, std::int64_t now) {
     ++counters_.frequency_commands;
   }
   if (out.quality) {
-    if (!quality_ || quality_->clock_class != out.quality->clock_class) {
+    if (options_.log_events && (!quality_ || quality_->clock_class != out.quality->clock_class)) {
       log::notice("clockClass {} (bound {:.0f} ns)", out.quality->clock_class,
                   out.quality->error_bound_ns);
     }
@@ -252,6 +257,7 @@ void Conductor::apply(const d::Output& out, std::int64_t now) {
   }
   if (out.pulse) last_pulse_ = out.pulse;
   if (out.chrony) pending_chrony_ = out.chrony;
+  if (observer_ != nullptr) observer_->applied(out, now);
 }
 
 void Conductor::read_offset(std::int64_t now) {
@@ -275,6 +281,7 @@ void Conductor::send_chrony(const d::ChronySample& s, std::int64_t now) {
   const double offset = chrony_offset_ns(*reading_, s);
   reading_used_ = true;
   last_chrony_offset_ns_ = offset;
+  if (observer_ != nullptr) observer_->chrony_sample(s, *reading_, offset, now);
   if (chrony_->send_time(reading_->system_ns, offset, to_chrony_leap(s.leap))) {
     ++counters_.chrony_sent;
   } else {
@@ -282,4 +289,4 @@ void Conductor::send_chrony(const d::ChronySample& s, std::int64_t now) {
   }
 }
 
-}  // namespace nanotime::ppsd
+}  // namespace nanotime::conductor

@@ -1,10 +1,12 @@
 #pragma once
 // The conductor: events from the devices → the discipline engine → commands to the devices.
-// No clocks of its own (Clocks), no sockets (ports.hpp), no sleeping: the event loop
-// (daemon.cpp) calls one handler per readable fd or timer, and tests call them with fakes.
+// No clocks of its own (Clocks), no sockets (ports.hpp), no sleeping: the daemon's event loop
+// (phc-pps-sync/daemon/daemon.cpp) calls one handler per readable fd or timer, the simulator's
+// virtual-time runner (sim/simulation.cpp) calls the same handlers at each simulated instant,
+// and tests call them with fakes.
 //
 // The PHC−system offset (what chronyd gets) is read right after an EXTTS event and at no other
-// time while pulses come (FACTS §2: on the CM4 every PHC read can cost a pulse, and right after
+// time while pulses come (on the CM4 every PHC read can cost a pulse, and right after
 // an edge the next one is ≥ 0.75 s away). The engine may allow a sample later than the event
 // that carried its pulse (a pulse can wait for its time message): the reading taken after that
 // EXTTS event is used if it is younger than kMaxReadingAgeNs. Only when pulses have stopped
@@ -14,11 +16,11 @@
 #include <optional>
 #include <vector>
 
-#include "daemon/ports.hpp"
+#include "conductor/ports.hpp"
 #include "discipline/engine.hpp"
 #include "phc/ptp_clock.hpp"
 
-namespace nanotime::ppsd {
+namespace nanotime::conductor {
 
 inline constexpr std::int64_t kMaxReadingAgeNs = 1'000'000'000;
 inline constexpr std::int64_t kQuietNs = 1'500'000'000;
@@ -32,6 +34,22 @@ struct ConductorOptions {
   // Live cable-delay change (SIGHUP): the engine was built with one cable delay; a different
   // one is applied by moving each edge's PHC time by the difference (see set_cable_delay_shift).
   double cable_delay_shift_ns = 0;
+  // Log steps, clockClass changes and carrier changes. Off in virtual time: the log would be
+  // stamped with the host's time, and a simulated day would print thousands of lines.
+  bool log_events = true;
+};
+
+// Sees what the conductor did, as it did it: where the virtual-time runner judges each pulse
+// and sample against the truth, and where a recorder would plug in. Default: nothing.
+class ConductorObserver {
+ public:
+  virtual ~ConductorObserver() = default;
+  // An engine output, after its commands were applied.
+  virtual void applied(const discipline::Output& /*out*/, std::int64_t /*now_mono_ns*/) {}
+  // A chrony sample as sent (delivered or not), with the PHC reading it was computed from.
+  virtual void chrony_sample(const discipline::ChronySample& /*sample*/,
+                             const phc::SysOffset& /*reading*/, double /*offset_ns*/,
+                             std::int64_t /*now_mono_ns*/) {}
 };
 
 struct ConductorCounters {
@@ -81,6 +99,8 @@ class Conductor {
   void set_cable_delay_shift_ns(double shift_ns) { options_.cable_delay_shift_ns = shift_ns; }
   void set_chrony(ChronySink* chrony) { chrony_ = chrony; }
   void set_ptp4l(QualityPublisher* ptp4l, std::int64_t now_mono_ns);
+  // Null: none. Must outlive the conductor (or be reset first).
+  void set_observer(ConductorObserver* observer) { observer_ = observer; }
 
   const ConductorCounters& counters() const { return counters_; }
   const std::optional<discipline::ClockQuality>& quality() const { return quality_; }
@@ -100,6 +120,7 @@ class Conductor {
   void send_chrony(const discipline::ChronySample& s, std::int64_t now_mono_ns);
   void feed_gpsd(const gpsd::Event& e, std::int64_t now_mono_ns, std::int64_t now_real_ns);
   void arm_extts();
+  void flush_chrony(std::int64_t now_mono_ns);
 
   discipline::Engine& engine_;
   phc::PtpClock& clock_;
@@ -107,6 +128,7 @@ class Conductor {
   ChronySink* chrony_;
   QualityPublisher* ptp4l_;
   ConductorOptions options_;
+  ConductorObserver* observer_ = nullptr;
 
   std::vector<phc::ExttsRecord> records_;
   std::optional<phc::SysOffset> reading_;
@@ -122,7 +144,8 @@ class Conductor {
   int fix_mode_ = 0;
   std::optional<bool> gpsd_connected_;
   std::optional<int> gpsd_tai_utc_s_;
+  discipline::LeapWarning gpsd_leap_ = discipline::LeapWarning::none;
   ConductorCounters counters_;
 };
 
-}  // namespace nanotime::ppsd
+}  // namespace nanotime::conductor

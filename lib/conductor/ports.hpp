@@ -1,19 +1,21 @@
 #pragma once
 // The seams between the conductor (conductor.hpp) and the world. Each has a real implementation
-// (Linux, gpsd, chronyd, ptp4l), a realtime-simulation one (sim_backend.hpp) and fakes in
-// tests/unit/daemon, so the conductor cannot tell which it is driving.
-// The PHC itself is phc::PtpClock (lib/phc/ptp_clock.hpp).
+// (Linux, gpsd, chronyd, ptp4l: phc-pps-sync/daemon), a simulated one (sim/world.hpp: in
+// realtime or in virtual time) and fakes in tests/unit/daemon, so the conductor cannot tell
+// which it is driving. The PHC itself is phc::PtpClock (lib/phc/ptp_clock.hpp).
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "discipline/engine.hpp"
 #include "discipline/events.hpp"
 #include "gpsd/events.hpp"
+#include "phc/ptp_clock.hpp"
 #include "refclock/leap.hpp"
 
-namespace nanotime::ppsd {
+namespace nanotime::conductor {
 
 // The host's clocks. The conductor reads them only through this, so tests run on a fake.
 class Clocks {
@@ -34,6 +36,9 @@ class TodSource {
   virtual std::vector<gpsd::Event> maintain(std::int64_t now_mono_ns) = 0;
   virtual std::vector<gpsd::Event> read_events(std::int64_t now_mono_ns) = 0;
   virtual std::string describe() const = 0;
+  // Whether the source knows its gpsd connection itself (a gpsd client does, also before its
+  // first connection); nullopt: it says so with Connected/Disconnected events, or has no gpsd.
+  virtual std::optional<bool> connected() const { return std::nullopt; }
 };
 
 // The PHY's carrier (netlink RTMGRP_LINK, or the simulated link).
@@ -74,4 +79,27 @@ class QualityPublisher {
   virtual bool announce_final(const discipline::ClockQuality& q, int timeout_ms) = 0;
 };
 
-}  // namespace nanotime::ppsd
+// Where the daemon gets its devices: the hardware (phc-pps-sync/daemon: Linux PHC, netlink,
+// sysfs temperature) or the simulated world on the host's clocks (sim/). The daemon's loop
+// polls their fds; a backend with work of its own (the simulation's event queue) is given
+// process_due() on every loop pass and its next_wake_mono_ns() in the poll timeout.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual phc::PtpClock& clock() = 0;
+  virtual LinkSource* link() = 0;                // null: the carrier is not watched
+  virtual TemperatureSource* temperature() = 0;  // null: no sensor
+  // null: the daemon's own source from its configuration (gpsd or the system clock).
+  virtual TodSource* tod() = 0;
+  virtual std::string describe() const = 0;  // for the log: which PHC
+  // The devices are fixed by the backend (a simulated rig): the configuration's device keys
+  // (device, channel, cable delay, time-of-day source, temperature file) do not apply.
+  virtual bool fixed_devices() const { return false; }
+  // What the devices dictate over the configured engine settings (a simulated rig: its antenna
+  // cable, its edges, its driver's limit, its TAI − UTC). Nothing for the hardware.
+  virtual void dictate(discipline::EngineConfig&) const {}
+  virtual void process_due() {}
+  virtual std::optional<std::int64_t> next_wake_mono_ns() const { return std::nullopt; }
+};
+
+}  // namespace nanotime::conductor
