@@ -12,6 +12,7 @@
 #include "discipline/engine.hpp"
 #include "discipline/events.hpp"
 #include "gpsd/events.hpp"
+#include "pps/pps_device.hpp"
 #include "phc/ptp_clock.hpp"
 #include "refclock/leap.hpp"
 
@@ -79,6 +80,18 @@ class QualityPublisher {
   virtual bool announce_final(const discipline::ClockQuality& q, int timeout_ms) = 0;
 };
 
+// The same PPS on a GPIO, timestamped by the kernel (/dev/ppsN: pps/pps_device.hpp, or the
+// simulated wire): the independent reference of the PHC-to-system transfer. Fetched right after
+// each EXTTS event, never waiting.
+class GpioPpsSource {
+ public:
+  virtual ~GpioPpsSource() = default;
+  // The latest assert edge the kernel timestamped (sequence, CLOCK_REALTIME ns); nullopt
+  // before the first. Throws on a device failure.
+  virtual std::optional<pps::PpsTimestamp> latest_assert() = 0;
+  virtual std::string describe() const = 0;  // e.g. "/dev/pps0"
+};
+
 // Where the daemon gets its devices: the hardware (phc-pps-sync/daemon: Linux PHC, netlink,
 // sysfs temperature) or the simulated world on the host's clocks (sim/). The daemon's loop
 // polls their fds; a backend with work of its own (the simulation's event queue) is given
@@ -89,6 +102,8 @@ class Backend {
   virtual phc::PtpClock& clock() = 0;
   virtual LinkSource* link() = 0;                // null: the carrier is not watched
   virtual TemperatureSource* temperature() = 0;  // null: no sensor
+  // null: no GPIO PPS wired (or configured).
+  virtual GpioPpsSource* gpio_pps() { return nullptr; }
   // null: the daemon's own source from its configuration (gpsd or the system clock).
   virtual TodSource* tod() = 0;
   virtual std::string describe() const = 0;  // for the log: which PHC
