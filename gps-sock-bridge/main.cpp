@@ -137,7 +137,7 @@ class StatusPublisher {
       if (running.enabled) http_ = status::StatusEndpoint(running.http, registry_, realtime_s);
       throw;
     }
-    log::notice("status server now {}", http_.endpoint());
+    log::notice("status server now: {}", http_.endpoint());
   }
 
   int fd() const { return http_.fd(); }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/keys.hpp"
+#include "discipline/engine.hpp"
 #include "status/catalog.hpp"
 #include "status/http_config.hpp"
 
@@ -25,6 +26,9 @@ inline status::StatusConfig default_status() {
   return s;
 }
 
+// The engine's own defaults are those of the keys that feed it: one place for each.
+inline const discipline::EngineConfig kEngineDefaults{};
+
 struct DaemonConfig {
   // ---- the PHC (exactly one of interface/device; neither in --simulate mode) ----
   std::string interface;            // "eth0": the PHC behind it, and its carrier via netlink
@@ -32,14 +36,14 @@ struct DaemonConfig {
   unsigned pin = 0;                 // SYNC_OUT on the CM4/CM5 PHY
   unsigned channel = 0;             // EXTTS channel
   bool set_pin = true;              // PTP_PIN_SETFUNC before EXTTS (false: leave pins alone)
-  bool both_edges = false;          // the driver timestamps both edges (i210/i226)
-  double pulse_width_s = 0.1;
+  bool both_edges = kEngineDefaults.both_edges;  // the driver timestamps both edges (i210/i226)
+  double pulse_width_s = kEngineDefaults.pulse_width_s;
   // ---- the engine ----
-  std::string servo = "kalman";     // "kalman" | "pi"
-  double cable_delay_ns = 0;
-  double holdover_limit_ns = 1000;
-  double max_freq_ppb = 500000;
-  int degraded_clock_class = 52;    // 52 or 187
+  std::string servo = kEngineDefaults.servo;  // "kalman" | "pi"
+  double cable_delay_ns = kEngineDefaults.cable_delay_ns;
+  double holdover_limit_ns = kEngineDefaults.holdover_limit_ns;
+  double max_freq_ppb = kEngineDefaults.max_freq_ppb;
+  int degraded_clock_class = kEngineDefaults.degraded_clock_class;  // 52 or 187
   // ---- time of day ----
   std::string tod_source = "gpsd";  // "gpsd" | "system"
   std::string gpsd_host = "127.0.0.1";

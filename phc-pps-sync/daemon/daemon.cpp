@@ -402,7 +402,7 @@ class Daemon {
       status_ = std::make_unique<DaemonStatus>(config_.status, unix_now_s(), unix_now_s);
       throw;
     }
-    log::notice("status server now on {}", status_->endpoint());
+    log::notice("status server now: {}", status_->endpoint());
   }
 
   DaemonOptions options_;
