@@ -1,6 +1,7 @@
 #pragma once
-// gps-sock-bridge configuration: the [gps-sock-bridge] table of /etc/nanotime/nanotime.toml.
-// Every key, default and range is in gps-sock-bridge.8 (CONFIGURATION); keep the two in step.
+// gps-sock-bridge configuration: the [gps-sock-bridge] table of /etc/nanotime/nanotime.toml and
+// its [gps-sock-bridge.status] sub-table. key_table() (config.cpp) declares every key once; the
+// defaults are the initializers below. Tests hold etc/nanotime.toml and gps-sock-bridge.8 to it.
 
 #include <cstdint>
 #include <optional>
@@ -8,6 +9,7 @@
 #include <sys/types.h>
 #include <vector>
 
+#include "config/keys.hpp"
 #include "status/http_config.hpp"
 
 namespace nanotime::config {
@@ -42,13 +44,19 @@ struct BridgeConfig {
   bool auto_offset() const { return !offset_s.has_value(); }
 };
 
+// Every key of [gps-sock-bridge] and [gps-sock-bridge.status]. All are live: a reload builds
+// the pipeline afresh and rebinds the status server when its table changed.
+const config::KeyTable<BridgeConfig>& key_table();
+
 // Reads and validates [gps-sock-bridge] (the other nanotime sections are allowed and ignored,
 // any other top-level name is an error). Throws config::ConfigError "file:line:col: [table]
 // key: message".
 BridgeConfig load_config(const config::Document& doc);
 BridgeConfig load_config_file(const std::string& path);
 
-// A multi-line human summary (for --check-config and the start-up log).
+// --check-config's summary: every key and its value.
 std::string describe(const BridgeConfig& c);
+// --print-config: every key with its default and its value in `c` (JSON).
+std::string print_config(const BridgeConfig& c);
 
 }  // namespace nanotime::bridge

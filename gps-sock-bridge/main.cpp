@@ -98,7 +98,8 @@ Pipeline make_pipeline(const BridgeConfig& c, DeliveryCounts& counts) {
 }
 
 // lib/status's metrics for the bridge, and the HTTP server (/metrics, /status, /) when enabled.
-// The server lives as long as the process: a reload does not move it (see gps-sock-bridge.8).
+// The metrics live as long as the process; a reload that changes [gps-sock-bridge.status]
+// replaces only the server.
 class StatusPublisher {
  public:
   explicit StatusPublisher(const status::StatusConfig& c)
@@ -107,6 +108,19 @@ class StatusPublisher {
         bridge_(registry_) {
     // Throws std::system_error when the address cannot be bound.
     if (c.enabled) http_ = status::StatusEndpoint(c.http, registry_, unix_now_s);
+  }
+
+  // A new server for `next`. The old one frees its address first; if the new one cannot bind,
+  // one on `running` comes back and the exception propagates (the reload fails).
+  void rebind(const status::StatusConfig& next, const status::StatusConfig& running) {
+    http_ = status::StatusEndpoint();
+    try {
+      if (next.enabled) http_ = status::StatusEndpoint(next.http, registry_, realtime_s);
+    } catch (...) {
+      if (running.enabled) http_ = status::StatusEndpoint(running.http, registry_, realtime_s);
+      throw;
+    }
+    log::notice("status server now: {}", http_.endpoint());
   }
 
   int fd() const { return http_.fd(); }
@@ -241,10 +255,8 @@ class Daemon {
       Pipeline p = make_pipeline(c, deliveries_);
       const bool same_gpsd =
           c.gpsd_host == pipeline_.config.gpsd_host && c.gpsd_port == pipeline_.config.gpsd_port;
-      if (c.status.enabled != pipeline_.config.status.enabled ||
-          c.status.http.listen != pipeline_.config.status.http.listen) {
-        log::warning("[gps-sock-bridge.status] changes take effect at the next restart");
-      }
+      // The last step that can fail (the address is taken): after it, nothing does.
+      if (!(c.status == pipeline_.config.status)) status_.rebind(c.status, pipeline_.config.status);
       status_.carry_over(*pipeline_.bridge);
       pipeline_ = std::move(p);
       if (!same_gpsd) {
@@ -273,9 +285,13 @@ int run(int argc, char** argv) {
   CLI::App app{"gps-sock-bridge: gpsd -> chronyd (SOCK and/or SHM), quality-gated"};
   std::string config_path = kDefaultConfigPath;
   bool check_config = false;
+  bool print = false;
   bool verbose = false;
-  app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
+  auto* config_opt =
+      app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
   app.add_flag("--check-config", check_config, "validate the configuration, print a summary, exit");
+  app.add_flag("--print-config", print,
+               "print every configuration key as JSON (default, and the value of -c FILE), exit");
   app.add_flag("-v,--verbose", verbose, "debug logging");
   app.set_version_flag("--version", std::string("gps-sock-bridge ") + NANOTIME_VERSION);
   try {
@@ -290,10 +306,15 @@ int run(int argc, char** argv) {
 
   BridgeConfig config;
   try {
-    config = load_config_file(config_path);
+    // --print-config without -c: the defaults (the key table), whatever is installed.
+    if (!print || config_opt->count() > 0) config = load_config_file(config_path);
   } catch (const config::ConfigError& e) {
     log::error("{}", e.what());
     return config::kExitConfig;
+  }
+  if (print) {
+    std::fputs(print_config(config).c_str(), stdout);
+    return kExitOk;
   }
   if (check_config) {
     std::printf("%s: configuration OK\n%s", config_path.c_str(), describe(config).c_str());

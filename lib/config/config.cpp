@@ -244,4 +244,17 @@ void Document::check_top_level(const std::vector<std::string>& known) const {
   }
 }
 
+void Document::reject_section(std::string_view name, std::string_view why) const {
+  if (const toml::node* n = root_->get(name)) {
+    throw ConfigError(fmt::format("{}: [{}]: {}", where_of(file_, n).str(), name, why));
+  }
+}
+
+void check_nanotime_sections(const Document& doc) {
+  doc.reject_section("status",
+                     "no program reads a top-level [status]: the status servers are configured "
+                     "in [phc-pps-sync.status] and [gps-sock-bridge.status]");
+  doc.check_top_level({std::begin(kNanotimeSections), std::end(kNanotimeSections)});
+}
+
 }  // namespace nanotime::config

@@ -87,6 +87,13 @@ class Table {
   std::vector<std::string> known_;
 };
 
+// The daemons' tables of nanotime.toml. Each daemon reads its own and checks that every other
+// top-level name is one of these (a misspelt one is an error); a top-level [status], read by
+// nothing, is an error that names the tables that are read.
+inline constexpr const char* kNanotimeSections[] = {"gps-sock-bridge", "phc-pps-sync"};
+class Document;
+void check_nanotime_sections(const Document& doc);
+
 class Document {
  public:
   // Throws ConfigError with file:line on I/O or syntax errors.
@@ -102,6 +109,8 @@ class Document {
   Table table(std::string_view name) const;
   // Rejects top-level keys that are not among `known` (a misspelt section name).
   void check_top_level(const std::vector<std::string>& known) const;
+  // Rejects the section `name` if present, with `why` at its file:line.
+  void reject_section(std::string_view name, std::string_view why) const;
 
  private:
   Document(std::unique_ptr<toml::table> root, std::string file);

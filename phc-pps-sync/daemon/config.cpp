@@ -1,78 +1,118 @@
 #include "daemon/config.hpp"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include "config/config.hpp"
 
 namespace nanotime::ppsd {
 namespace {
 
-// "" (off) or an absolute path; `max_len` for Unix socket paths (sockaddr_un: 107 bytes).
-std::string optional_path(config::Table& t, const char* key, std::string def,
-                          std::size_t max_len = 4096) {
-  std::string v = t.get_string(key, std::move(def));
-  if (v.empty()) return v;
-  if (v.front() != '/') t.fail(key, fmt::format("\"{}\" is not an absolute path (or \"\" for off)", v));
-  if (v.find('\0') != std::string::npos) t.fail(key, "path contains a NUL byte");
-  if (v.size() > max_len) {
-    t.fail(key, fmt::format("path is longer than {} bytes (a Unix socket path limit)", max_len));
-  }
-  return v;
+using config::Apply;
+using config::key;
+using C = DaemonConfig;
+
+constexpr std::size_t kUnixPathMax = 107;  // sockaddr_un.sun_path, without its NUL
+
+// The IEEE 1588 degradation classes a grandmaster in holdover may fall to.
+config::Reader<int> degraded_class() {
+  return {"integer", "52 | 187",
+          [](config::Table& t, const std::string& name, const int& def) {
+            const int v = static_cast<int>(t.get_int(name, def, {52, 187}));
+            if (v != 52 && v != 187) t.fail(name, "must be 52 or 187 (IEEE 1588 degradation classes)");
+            return v;
+          },
+          [](const int& v) { return std::to_string(v); }};
 }
 
-// "host:port", "[v6]:port", "unix:/path" or "" (off). The status library parses it fully; this
-// catches the obvious mistakes at the right line before anything starts.
-std::string listen_address(config::Table& t, const char* key, std::string def) {
-  std::string v = t.get_string(key, std::move(def));
-  if (v.empty()) return v;
-  if (v.rfind("unix:/", 0) == 0) return v;
-  const auto colon = v.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == v.size() ||
-      v.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
-    t.fail(key, fmt::format("\"{}\" is not \"address:port\", \"unix:/path\" or \"\" (off)", v));
+std::vector<config::Key<C>> make_keys() {
+  const std::string t = kSection;
+  std::vector<config::Key<C>> keys = {
+      key(t, "interface", &C::interface, config::string(), Apply::restart,
+          "Network interface whose PHC to lock (its carrier is watched too)"),
+      key(t, "device", &C::device, config::path(), Apply::restart,
+          "Or the PHC device itself, e.g. \"/dev/ptp0\" (no carrier watch)"),
+      key(t, "pin", &C::pin, config::integer<unsigned>({0, 63}), Apply::restart,
+          "PHC pin the PPS is wired to (CM4/CM5: 0, SYNC_OUT)"),
+      key(t, "channel", &C::channel, config::integer<unsigned>({0, 63}), Apply::restart,
+          "EXTTS channel the pin is routed to"),
+      key(t, "set_pin", &C::set_pin, config::boolean(), Apply::restart,
+          "Route the pin to EXTTS at start; false leaves the pins as they are"),
+      key(t, "both_edges", &C::both_edges, config::boolean(), Apply::restart,
+          "The driver timestamps both edges of the pulse (Intel i210/i226)"),
+      key(t, "pulse_width_s", &C::pulse_width_s, config::number({0.001, 0.999}), Apply::restart,
+          "Pulse width, to tell the edges apart with both_edges"),
+      key(t, "servo", &C::servo, config::choice({"kalman", "pi"}), Apply::restart,
+          "kalman, or pi (the linuxptp-like baseline)"),
+      key(t, "cable_delay_ns", &C::cable_delay_ns, config::number({-1e6, 1e6}), Apply::live,
+          "Delay of the PPS cable and receiver output, compensated (ns)"),
+      key(t, "holdover_limit_ns", &C::holdover_limit_ns, config::number({1, 1e9}),
+          Apply::restart, "In holdover, clockClass 7 while the error bound is below this (ns)"),
+      key(t, "max_freq_ppb", &C::max_freq_ppb, config::number({1000, 1e7}), Apply::restart,
+          "Largest frequency correction (ppb)"),
+      key(t, "degraded_clock_class", &C::degraded_clock_class, degraded_class(), Apply::restart,
+          "clockClass once holdover has passed holdover_limit_ns"),
+      key(t, "tod_source", &C::tod_source, config::choice({"gpsd", "system"}), Apply::restart,
+          "Which second a pulse belongs to: gpsd, or the synchronised system clock"),
+      key(t, "gpsd_host", &C::gpsd_host, config::string(), Apply::live, "gpsd's address"),
+      key(t, "gpsd_port", &C::gpsd_port, config::integer<int>({1, 65535}), Apply::live,
+          "gpsd's port"),
+      key(t, "system_max_error_s", &C::system_max_error_s, config::number({0.001, 0.4}),
+          Apply::live, "With tod_source = \"system\": the largest kernel maxerror accepted"),
+      key(t, "chrony_socket", &C::chrony_socket, config::path(kUnixPathMax), Apply::live,
+          "chronyd's SOCK refclock socket (refid PHC0)"),
+      key(t, "ptp4l_socket", &C::ptp4l_socket, config::path(kUnixPathMax), Apply::live,
+          "ptp4l's management socket (uds_address)"),
+      key(t, "ptp4l_domain", &C::ptp4l_domain, config::integer<int>({0, 255}), Apply::live,
+          "ptp4l's domainNumber"),
+      key(t, "leap_seconds_file", &C::leap_seconds_file, config::path(), Apply::restart,
+          "tzdata's leap-seconds.list"),
+      key(t, "temperature_file", &C::temperature_file, config::path(), Apply::live,
+          "Board temperature (millidegrees C), an input of the holdover model"),
+      key(t, "log_level", &C::log_level,
+          config::choice({"debug", "info", "notice", "warning", "error"}), Apply::live,
+          "Least important messages logged"),
+  };
+  for (auto& k : status::status_keys(t + ".status", &C::status)) keys.push_back(std::move(k));
+  return keys;
+}
+
+// status_listen, before [phc-pps-sync.status]: still read, with a warning naming the new key.
+void read_deprecated_status_listen(config::Table& t, DaemonConfig& c) {
+  const toml::node* n = t.node("status_listen");
+  if (n == nullptr) return;
+  config::Table status = t.subtable("status");
+  if (status.node("listen") != nullptr || status.node("enabled") != nullptr) {
+    t.fail("status_listen", "remove it: [phc-pps-sync.status] sets listen/enabled");
   }
-  const unsigned long port = std::stoul(v.substr(colon + 1));
-  if (port > 65535) t.fail(key, fmt::format("port {} is out of range", port));
-  return v;
+  const std::string v = t.get_string("status_listen", "");
+  if (v.empty()) {
+    c.status.enabled = false;
+  } else {
+    const auto reader = status::listen_address();
+    c.status.http.listen = reader.read(t, "status_listen", "");
+  }
+  c.warnings.push_back(fmt::format(
+      "{}: status_listen is deprecated: use {} in [phc-pps-sync.status] instead",
+      t.where("status_listen").str(), v.empty() ? "enabled = false" : "listen"));
 }
 
 }  // namespace
 
+const config::KeyTable<DaemonConfig>& key_table() {
+  static const config::KeyTable<DaemonConfig> table(kSection, make_keys());
+  return table;
+}
+
 DaemonConfig load_config(const config::Document& doc, PhcKeys phc) {
-  doc.check_top_level({"gps-sock-bridge", "phc-pps-sync", "status"});
+  config::check_nanotime_sections(doc);
   config::Table t = doc.table(kSection);
   DaemonConfig c;
-  c.interface = t.get_string("interface", c.interface);
-  c.device = optional_path(t, "device", c.device);
-  c.pin = static_cast<unsigned>(t.get_int("pin", c.pin, {0, 63}));
-  c.channel = static_cast<unsigned>(t.get_int("channel", c.channel, {0, 63}));
-  c.set_pin = t.get_bool("set_pin", c.set_pin);
-  c.both_edges = t.get_bool("both_edges", c.both_edges);
-  c.pulse_width_s = t.get_double("pulse_width_s", c.pulse_width_s, {0.001, 0.999});
-  c.servo = t.get_choice("servo", c.servo, {"kalman", "pi"});
-  c.cable_delay_ns = t.get_double("cable_delay_ns", c.cable_delay_ns, {-1e6, 1e6});
-  c.holdover_limit_ns = t.get_double("holdover_limit_ns", c.holdover_limit_ns, {1, 1e9});
-  c.max_freq_ppb = t.get_double("max_freq_ppb", c.max_freq_ppb, {1000, 10000000});
-  c.degraded_clock_class =
-      static_cast<int>(t.get_int("degraded_clock_class", c.degraded_clock_class, {52, 187}));
-  c.tod_source = t.get_choice("tod_source", c.tod_source, {"gpsd", "system"});
-  c.gpsd_host = t.get_string("gpsd_host", c.gpsd_host);
-  c.gpsd_port = static_cast<int>(t.get_int("gpsd_port", c.gpsd_port, {1, 65535}));
-  c.system_max_error_s = t.get_double("system_max_error_s", c.system_max_error_s, {0.001, 0.4});
-  c.chrony_socket = optional_path(t, "chrony_socket", c.chrony_socket, 107);
-  c.ptp4l_socket = optional_path(t, "ptp4l_socket", c.ptp4l_socket, 107);
-  c.ptp4l_domain = static_cast<int>(t.get_int("ptp4l_domain", c.ptp4l_domain, {0, 255}));
-  c.leap_seconds_file = optional_path(t, "leap_seconds_file", c.leap_seconds_file);
-  c.temperature_file = optional_path(t, "temperature_file", c.temperature_file);
-  c.status_listen = listen_address(t, "status_listen", c.status_listen);
-  c.log_level =
-      t.get_choice("log_level", c.log_level, {"debug", "info", "notice", "warning", "error"});
+  key_table().read(t, c);
+  read_deprecated_status_listen(t, c);
   t.finish();
 
   // Cross-key rules, reported at the key that makes them fail.
-  if (c.degraded_clock_class != 52 && c.degraded_clock_class != 187) {
-    t.fail("degraded_clock_class", "must be 52 or 187 (IEEE 1588 degradation classes)");
-  }
   if (c.tod_source == "gpsd" && c.gpsd_host.empty()) t.fail("gpsd_host", "must not be empty");
   if (!c.interface.empty() && c.interface.size() > 15) {
     t.fail("interface", fmt::format("\"{}\" is longer than an interface name can be (15)", c.interface));
@@ -92,50 +132,16 @@ DaemonConfig load_config_file(const std::string& path, PhcKeys phc) {
   return load_config(config::Document::load_file(path), phc);
 }
 
-std::string describe(const DaemonConfig& c) {
-  const auto off = [](const std::string& s) { return s.empty() ? std::string("off") : s; };
-  const std::string phc = !c.interface.empty() ? fmt::format("PHC of interface {}", c.interface)
-                          : !c.device.empty()  ? c.device
-                                               : std::string("(simulated)");
-  return fmt::format(
-      "PHC:               {}, pin {}{}, EXTTS channel {}{}\n"
-      "servo:             {}, max {} ppb, cable delay {} ns\n"
-      "holdover:          clockClass 7 while the bound < {} ns, then {}\n"
-      "time of day:       {}\n"
-      "chronyd SOCK:      {}\n"
-      "ptp4l:             {} (domain {})\n"
-      "leap-seconds.list: {}\n"
-      "temperature:       {}\n"
-      "status HTTP:       {}\n",
-      phc, c.pin, c.set_pin ? "" : " (left as configured)", c.channel,
-      c.both_edges ? fmt::format(", both edges ({} s pulse)", c.pulse_width_s) : std::string(),
-      c.servo, c.max_freq_ppb, c.cable_delay_ns, c.holdover_limit_ns, c.degraded_clock_class,
-      c.tod_source == "gpsd" ? fmt::format("gpsd {}:{}", c.gpsd_host, c.gpsd_port)
-                             : fmt::format("system clock (when synchronised, maxerror < {} s)",
-                                           c.system_max_error_s),
-      off(c.chrony_socket), off(c.ptp4l_socket), c.ptp4l_domain, off(c.leap_seconds_file),
-      off(c.temperature_file), off(c.status_listen));
-}
+std::string describe(const DaemonConfig& c) { return key_table().summary(c); }
+
+std::string print_config(const DaemonConfig& c) { return key_table().json(DaemonConfig{}, c); }
 
 std::vector<std::string> keys_needing_restart(const DaemonConfig& a, const DaemonConfig& b) {
-  std::vector<std::string> keys;
-  const auto check = [&](bool differ, const char* key) {
-    if (differ) keys.emplace_back(key);
-  };
-  check(a.interface != b.interface, "interface");
-  check(a.device != b.device, "device");
-  check(a.pin != b.pin, "pin");
-  check(a.channel != b.channel, "channel");
-  check(a.set_pin != b.set_pin, "set_pin");
-  check(a.both_edges != b.both_edges, "both_edges");
-  check(a.pulse_width_s != b.pulse_width_s, "pulse_width_s");
-  check(a.servo != b.servo, "servo");
-  check(a.holdover_limit_ns != b.holdover_limit_ns, "holdover_limit_ns");
-  check(a.max_freq_ppb != b.max_freq_ppb, "max_freq_ppb");
-  check(a.degraded_clock_class != b.degraded_clock_class, "degraded_clock_class");
-  check(a.tod_source != b.tod_source, "tod_source");
-  check(a.leap_seconds_file != b.leap_seconds_file, "leap_seconds_file");
-  return keys;
+  return key_table().restart_diff(a, b);
+}
+
+DaemonConfig keep_restart_values(const DaemonConfig& running, const DaemonConfig& loaded) {
+  return key_table().keep_restart_values(running, loaded);
 }
 
 }  // namespace nanotime::ppsd

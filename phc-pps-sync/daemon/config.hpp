@@ -1,10 +1,15 @@
 #pragma once
-// phc-pps-sync configuration: the [phc-pps-sync] table of /etc/nanotime/nanotime.toml.
-// Every key, default and range is in phc-pps-sync.8 (CONFIGURATION); keep the two in step.
+// phc-pps-sync configuration: the [phc-pps-sync] table of /etc/nanotime/nanotime.toml and its
+// [phc-pps-sync.status] sub-table. key_table() (config.cpp) declares every key once; the
+// defaults are the initializers below. Tests hold etc/nanotime.toml and phc-pps-sync.8 to it.
 
-#include <cstdint>
 #include <string>
 #include <vector>
+
+#include "config/keys.hpp"
+#include "discipline/engine.hpp"
+#include "status/catalog.hpp"
+#include "status/http_config.hpp"
 
 namespace nanotime::config {
 class Document;
@@ -15,6 +20,15 @@ namespace nanotime::ppsd {
 inline constexpr const char* kDefaultConfigPath = "/etc/nanotime/nanotime.toml";
 inline constexpr const char* kSection = "phc-pps-sync";
 
+inline status::StatusConfig default_status() {
+  status::StatusConfig s;
+  s.http.listen = "127.0.0.1:" + std::to_string(status::kPhcPpsSyncPort);
+  return s;
+}
+
+// The engine's own defaults are those of the keys that feed it: one place for each.
+inline const discipline::EngineConfig kEngineDefaults{};
+
 struct DaemonConfig {
   // ---- the PHC (exactly one of interface/device; neither in --simulate mode) ----
   std::string interface;            // "eth0": the PHC behind it, and its carrier via netlink
@@ -22,14 +36,14 @@ struct DaemonConfig {
   unsigned pin = 0;                 // SYNC_OUT on the CM4/CM5 PHY
   unsigned channel = 0;             // EXTTS channel
   bool set_pin = true;              // PTP_PIN_SETFUNC before EXTTS (false: leave pins alone)
-  bool both_edges = false;          // the driver timestamps both edges (i210/i226)
-  double pulse_width_s = 0.1;
+  bool both_edges = kEngineDefaults.both_edges;  // the driver timestamps both edges (i210/i226)
+  double pulse_width_s = kEngineDefaults.pulse_width_s;
   // ---- the engine ----
-  std::string servo = "kalman";     // "kalman" | "pi"
-  double cable_delay_ns = 0;
-  double holdover_limit_ns = 1000;
-  double max_freq_ppb = 500000;
-  int degraded_clock_class = 52;    // 52 or 187
+  std::string servo = kEngineDefaults.servo;  // "kalman" | "pi"
+  double cable_delay_ns = kEngineDefaults.cable_delay_ns;
+  double holdover_limit_ns = kEngineDefaults.holdover_limit_ns;
+  double max_freq_ppb = kEngineDefaults.max_freq_ppb;
+  int degraded_clock_class = kEngineDefaults.degraded_clock_class;  // 52 or 187
   // ---- time of day ----
   std::string tod_source = "gpsd";  // "gpsd" | "system"
   std::string gpsd_host = "127.0.0.1";
@@ -41,12 +55,20 @@ struct DaemonConfig {
   int ptp4l_domain = 0;
   std::string leap_seconds_file = "/usr/share/zoneinfo/leap-seconds.list";  // "" = off
   std::string temperature_file = "/sys/class/thermal/thermal_zone0/temp";   // "" = off
-  std::string status_listen = "127.0.0.1:8473";                             // "" = off
   std::string log_level = "info";   // "debug" | "info" | "notice" | "warning" | "error"
+  // [phc-pps-sync.status]: /metrics, /status and the dashboard.
+  status::StatusConfig status = default_status();
+
+  // Not keys: what the file said that still works but should change (a deprecated key), for
+  // the daemon to log.
+  std::vector<std::string> warnings;
 };
 
+// Every key of [phc-pps-sync] and [phc-pps-sync.status].
+const config::KeyTable<DaemonConfig>& key_table();
+
 // What to require of the PHC keys: a daemon on hardware needs exactly one of interface/device;
-// the realtime simulation uses neither (its PHC is the simulator's).
+// the realtime simulation (and --print-config) uses neither.
 enum class PhcKeys { required, ignored };
 
 // Reads and validates [phc-pps-sync] (the other nanotime tables are allowed and ignored, any
@@ -55,12 +77,16 @@ enum class PhcKeys { required, ignored };
 DaemonConfig load_config(const config::Document& doc, PhcKeys phc = PhcKeys::required);
 DaemonConfig load_config_file(const std::string& path, PhcKeys phc = PhcKeys::required);
 
-// A multi-line human summary (for --check-config and the start-up log).
+// --check-config's summary: every key and its value.
 std::string describe(const DaemonConfig& c);
+// --print-config: every key with its default and its value in `c` (JSON).
+std::string print_config(const DaemonConfig& c);
 
 // Keys whose change a SIGHUP cannot apply (the PHC, the pin, the servo and the engine's fixed
 // limits): the names of those that differ between `running` and `loaded`.
 std::vector<std::string> keys_needing_restart(const DaemonConfig& running,
                                               const DaemonConfig& loaded);
+// `loaded` with the running value of every such key: what a reload leaves the daemon with.
+DaemonConfig keep_restart_values(const DaemonConfig& running, const DaemonConfig& loaded);
 
 }  // namespace nanotime::ppsd

@@ -138,7 +138,7 @@ class Daemon {
       own_tod_ = make_tod(config_);
       tod_ = own_tod_.get();
     }
-    status_ = std::make_unique<DaemonStatus>(config_.status_listen, unix_now_s(), unix_now_s);
+    status_ = std::make_unique<DaemonStatus>(config_.status, unix_now_s(), unix_now_s);
     conductor_ = std::make_unique<Conductor>(*engine_, *clock_, clocks_, outputs_.chrony.get(),
                                              outputs_.ptp4l.get(), conductor_options());
   }
@@ -266,6 +266,9 @@ class Daemon {
     try {
       const DaemonConfig c = load_config_file(
           options_.config_path, backend_->fixed_devices() ? PhcKeys::ignored : PhcKeys::required);
+      for (const std::string& w : c.warnings) log::warning("{}", w);
+      // First, as the one step that can fail (the address is taken): then nothing has changed.
+      if (!(c.status == config_.status)) rebind_status(c.status);
       const auto restart = keys_needing_restart(config_, c);
       const std::int64_t now = clocks_.mono_ns();
       if (!options_.verbose) log::set_min_level(level_of(c.log_level));
@@ -281,10 +284,6 @@ class Daemon {
                              : std::make_unique<Ptp4lPublisher>(
                                    c.ptp4l_socket, static_cast<std::uint8_t>(c.ptp4l_domain));
         conductor_->set_ptp4l(outputs_.ptp4l.get(), now);
-      }
-      if (c.status_listen != config_.status_listen) {
-        status_.reset();  // free the old address first
-        status_ = std::make_unique<DaemonStatus>(c.status_listen, unix_now_s(), unix_now_s);
       }
       if (!backend_->fixed_devices()) {
         conductor_->set_cable_delay_shift_ns(c.cable_delay_ns - engine_cable_delay_ns_);
@@ -307,23 +306,7 @@ class Daemon {
         }
       }
       // Keep the running values of what was not applied, so the next reload compares right.
-      DaemonConfig applied = c;
-      for (const std::string& k : restart) {
-        if (k == "interface") applied.interface = config_.interface;
-        if (k == "device") applied.device = config_.device;
-        if (k == "pin") applied.pin = config_.pin;
-        if (k == "channel") applied.channel = config_.channel;
-        if (k == "set_pin") applied.set_pin = config_.set_pin;
-        if (k == "both_edges") applied.both_edges = config_.both_edges;
-        if (k == "pulse_width_s") applied.pulse_width_s = config_.pulse_width_s;
-        if (k == "servo") applied.servo = config_.servo;
-        if (k == "holdover_limit_ns") applied.holdover_limit_ns = config_.holdover_limit_ns;
-        if (k == "max_freq_ppb") applied.max_freq_ppb = config_.max_freq_ppb;
-        if (k == "degraded_clock_class") applied.degraded_clock_class = config_.degraded_clock_class;
-        if (k == "tod_source") applied.tod_source = config_.tod_source;
-        if (k == "leap_seconds_file") applied.leap_seconds_file = config_.leap_seconds_file;
-      }
-      config_ = applied;
+      config_ = keep_restart_values(config_, c);
       if (restart.empty()) {
         log::notice("configuration reloaded from {}", options_.config_path);
       } else {
@@ -336,6 +319,19 @@ class Daemon {
     } catch (const std::exception& e) {
       log::error("reload failed, keeping the running configuration: {}", e.what());
     }
+  }
+
+  // A new status server (metrics restart from zero). The old one frees its address first; if
+  // the new one cannot bind, the old one comes back and the reload fails.
+  void rebind_status(const status::StatusConfig& next) {
+    status_.reset();
+    try {
+      status_ = std::make_unique<DaemonStatus>(next, unix_now_s(), unix_now_s);
+    } catch (...) {
+      status_ = std::make_unique<DaemonStatus>(config_.status, unix_now_s(), unix_now_s);
+      throw;
+    }
+    log::notice("status server now: {}", status_->endpoint());
   }
 
   DaemonOptions options_;
@@ -367,10 +363,28 @@ class Daemon {
 
 }  // namespace
 
+namespace {
+// --print-config: the key table with its defaults, and the values of -c FILE when given (the
+// PHC keys are not required: this describes a file, it does not start on it).
+int print_config_json(const DaemonOptions& options) {
+  try {
+    const DaemonConfig c =
+        options.config_given ? load_config_file(options.config_path, PhcKeys::ignored) : DaemonConfig{};
+    std::fputs(print_config(c).c_str(), stdout);
+    return kExitOk;
+  } catch (const config::ConfigError& e) {
+    log::error("{}", e.what());
+    return config::kExitConfig;
+  }
+}
+}  // namespace
+
 void add_daemon_options(CLI::App& app, DaemonOptions& o) {
   app.add_option("-c,--config", o.config_path, "configuration file")->capture_default_str();
   app.add_flag("--check-config", o.check_config,
                "validate the configuration (and profile), print a summary, exit");
+  app.add_flag("--print-config", o.print_config,
+               "print every configuration key as JSON (default, and the value of -c FILE), exit");
   app.add_flag("-v,--verbose", o.verbose, "debug logging");
 }
 
@@ -378,6 +392,7 @@ int run_daemon(const DaemonOptions& options) {
   log::configure(log::options_from_environment("phc-pps-sync"));
   const bool simulate = !options.simulate_profile.empty();
 
+  if (options.print_config) return print_config_json(options);
   DaemonConfig config;
   try {
     if (!simulate || options.config_given) {
@@ -393,6 +408,7 @@ int run_daemon(const DaemonOptions& options) {
     return kExitUsage;
   }
   log::set_min_level(options.verbose ? log::Level::debug : level_of(config.log_level));
+  for (const std::string& w : config.warnings) log::warning("{}", w);
   if (options.check_config) {
     std::printf("%s: configuration OK\n%s",
                 simulate && !options.config_given ? "(defaults)" : options.config_path.c_str(),

@@ -26,6 +26,7 @@ struct DaemonOptions {
   std::string config_path = "/etc/nanotime/nanotime.toml";
   bool config_given = false;      // -c given (in --simulate mode, without it: all defaults)
   bool check_config = false;      // validate, print a summary, exit 0 (or 78)
+  bool print_config = false;      // every key as JSON (defaults, values of -c FILE), exit
   bool verbose = false;           // debug logging (overrides log_level)
   std::string simulate_profile;   // non-empty: --simulate PROFILE --realtime (make_backend set)
   std::optional<std::string> servo;   // --servo (simulation; the config's `servo` otherwise)
@@ -35,7 +36,7 @@ struct DaemonOptions {
       make_backend;
 };
 
-// Adds -c/--config, --check-config and -v/--verbose to `app`, bound to `options`.
+// Adds -c/--config, --check-config, --print-config and -v/--verbose to `app`, bound to `options`.
 // (config_given is set by the caller from the -c option's count: see phc-pps-sync/main.cpp.)
 void add_daemon_options(CLI::App& app, DaemonOptions& options);
 

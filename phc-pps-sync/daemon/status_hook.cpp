@@ -40,16 +40,12 @@ std::string status_line(const discipline::EngineStatus& s) {
                      s.last_offset_ns, bound_text(s.error_bound_ns), s.quality.clock_class);
 }
 
-DaemonStatus::DaemonStatus(const std::string& listen, double start_unix_s,
+DaemonStatus::DaemonStatus(const status::StatusConfig& config, double start_unix_s,
                            std::function<double()> now_unix_s)
     : common_(registry_, "phc-pps-sync", NANOTIME_VERSION, start_unix_s),
       gpsd_(registry_),
       phc_(registry_) {
-  if (!listen.empty()) {
-    status::HttpServerConfig c;
-    c.listen = listen;
-    http_ = status::StatusEndpoint(c, registry_, std::move(now_unix_s));
-  }
+  if (config.enabled) http_ = status::StatusEndpoint(config.http, registry_, std::move(now_unix_s));
 }
 
 DaemonStatus::~DaemonStatus() = default;

@@ -1,6 +1,6 @@
 #pragma once
 // What phc-pps-sync shows: the systemd STATUS= line, and lib/status's metrics with their HTTP
-// server (/metrics, /status, the dashboard) on status_listen.
+// server (/metrics, /status, the dashboard) as [phc-pps-sync.status] says.
 
 #include <cstdint>
 #include <functional>
@@ -11,6 +11,7 @@
 #include "discipline/engine.hpp"
 #include "status/catalog.hpp"
 #include "status/endpoint.hpp"
+#include "status/http_config.hpp"
 #include "status/metrics.hpp"
 
 namespace nanotime::ppsd {
@@ -35,9 +36,10 @@ struct StatusSnapshot {
 
 class DaemonStatus {
  public:
-  // `listen` "" → metrics are kept but not served. Throws std::system_error / invalid_argument
+  // Not enabled → metrics are kept but not served. Throws std::system_error / invalid_argument
   // when the address cannot be bound.
-  DaemonStatus(const std::string& listen, double start_unix_s, std::function<double()> now_unix_s);
+  DaemonStatus(const status::StatusConfig& config, double start_unix_s,
+               std::function<double()> now_unix_s);
   ~DaemonStatus();
 
   int fd() const { return http_.fd(); }

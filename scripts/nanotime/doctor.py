@@ -2,7 +2,8 @@
 
 Each check prints one line -- OK / WARN / FAIL, what it saw -- and, unless OK, what to do:
 
-  config   /etc/nanotime/nanotime.toml present and valid
+  config   /etc/nanotime/nanotime.toml present and valid (as phc-pps-sync and gps-sock-bridge
+           read it: `--print-config -c FILE`)
   phc      the PHC exists and a pin is set to EXTTS (sysfs pins/<NAME> = "1 <channel>")
   link     carrier on the PTP interface (no carrier: the PHY repeats stale timestamps)
   pulses   EXTTS events at 1 Hz: phc-pps-sync's pulse counters, read twice, WINDOW s apart
@@ -15,6 +16,11 @@ Each check prints one line -- OK / WARN / FAIL, what it saw -- and, unless OK, w
 
 Exit status: 0 all OK, 1 warnings, 2 failures, 64 bad usage.
 
+Every default (the status address, gpsd's, ptp4l's socket...) comes from the daemons
+themselves: `phc-pps-sync --print-config` lists every key with its default, and with
+`-c FILE` the value the file gives it. They are looked for in $NANOTIME_BIN_DIR, /usr/sbin,
+/usr/bin and $PATH.
+
 Every input can be replaced for tests: --root for the files (/sys, /etc, /usr/share), and
 --fixtures DIR for the rest (see FixtureEnv): recorded command outputs, status JSON documents,
 gpsd's JSON lines.
@@ -25,6 +31,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -41,6 +48,13 @@ from . import hw
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 RANK = {OK: 0, WARN: 1, FAIL: 2}
 EXIT_USAGE = 64
+
+PPS_SYNC, BRIDGE = "phc-pps-sync", "gps-sock-bridge"
+STATUS_TABLE = "phc-pps-sync.status"
+# Other programs' own defaults, used only when phc-pps-sync cannot be asked (not installed).
+TZDATA_LEAP_FILE = "/usr/share/zoneinfo/leap-seconds.list"
+PTP4L_UDS = "/var/run/ptp4l"
+GPSD_ADDRESS = ("127.0.0.1", 2947)
 
 CHECKS = ("config", "phc", "link", "pulses", "lock", "gpsd", "leap", "chrony", "ptp4l", "daemons")
 NTP_UNIX_OFFSET_S = 2208988800  # 1900-01-01 to 1970-01-01
@@ -97,6 +111,25 @@ class Result:
                 "hint": self.hint}
 
 
+def find_program(name):
+    """Path of an installed (or, for tests, built) nanotime program, or None."""
+    for d in (os.environ.get("NANOTIME_BIN_DIR"), "/usr/sbin", "/usr/bin"):
+        if d and os.access(os.path.join(d, name), os.X_OK):
+            return os.path.join(d, name)
+    return shutil.which(name)
+
+
+def flatten(table, name):
+    """{(table, key): value} of a TOML table and its sub-tables ("name.sub")."""
+    out = {}
+    for k, v in table.items():
+        if isinstance(v, dict):
+            out.update(flatten(v, f"{name}.{k}"))
+        else:
+            out[(name, k)] = v
+    return out
+
+
 # -- the outside world, and its fixture twin -------------------------------------------------------
 class Env:
     """Real inputs: commands, the status endpoint, gpsd, the clock."""
@@ -125,6 +158,24 @@ class Env:
     def http_json(self, url, timeout_s=3):
         with urllib.request.urlopen(url, timeout=timeout_s) as r:
             return json.loads(r.read().decode("utf-8"))
+
+    def program_config(self, program, path=None):
+        """({(table, key): value}, error) from `program --print-config [-c path]`: the
+        defaults, or the values `path` gives. The dict is None when the program cannot say
+        (not installed, or it rejects the file: then error is its message)."""
+        exe = find_program(program)
+        if exe is None:
+            return None, f"{program} not found (looked in $NANOTIME_BIN_DIR, /usr/sbin, /usr/bin, $PATH)"
+        argv = [exe, "--print-config", *(["-c", path] if path else [])]
+        try:
+            r = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+            if r.returncode != 0:
+                lines = r.stderr.strip().splitlines() or [f"exit status {r.returncode}"]
+                return None, lines[-1].replace(f"{program}: error: ", "", 1)
+            keys = json.loads(r.stdout)["keys"]
+        except (OSError, subprocess.TimeoutExpired, ValueError, KeyError) as e:
+            return None, f"{program} --print-config: {e}"
+        return {(k["table"], k["key"]): k["value"] for k in keys}, ""
 
     def gpsd_reports(self, host, port, seconds, done):
         """gpsd's JSON reports for up to `seconds` (WATCH json+pps), stopping early when
@@ -159,6 +210,7 @@ class FixtureEnv(Env):
         status.json         phc-pps-sync's /status (or status.1.json, status.2.json, ...:
                             one per request, the last one repeated)
         gpsd.jsonl          what gpsd sends after ?WATCH (no file = connection refused)
+    The daemons' --print-config is not replaced: the defaults are the built programs'.
     Command keys: chronyc-sources, pmc-port-data-set, pmc-grandmaster-settings-np,
     systemctl-is-active, pidof-phc-pps-sync, pidof-gps-sock-bridge."""
 
@@ -213,7 +265,8 @@ class Doctor:
         self.env = env
         self.root = args.root
         self.config, self.config_error = self._load_config()
-        self.table = self.config.get("phc-pps-sync", {}) if self.config else {}
+        self.table = self.config.get(PPS_SYNC, {}) if self.config else {}
+        self.settings, self.rejected, self.unknown = self._load_settings()
         self._status = None
         self._phc_cache = None
 
@@ -234,6 +287,31 @@ class Doctor:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             return None, f"invalid: {e}"
 
+    def _load_settings(self):
+        """(phc-pps-sync's effective settings {(table, key): value}, the daemons' complaint
+        about the file or "", why the defaults are unknown or "")."""
+        rejected, effective = "", None
+        if self.config_error is None:
+            path = hw.under(self.root, self.args.config)
+            for program in (PPS_SYNC, BRIDGE):
+                settings, err = self.env.program_config(program, path)
+                if settings is None and find_program(program):
+                    # Name the file as the user knows it, not under --root.
+                    rejected = rejected or err.replace(path, self.args.config)
+                elif program == PPS_SYNC:
+                    effective = settings
+            if effective is not None and not rejected:
+                return effective, "", ""
+        # No file, or one the daemons reject: the defaults, with what the file says on top.
+        defaults, unknown = self.env.program_config(PPS_SYNC)
+        settings = dict(defaults or {})
+        settings.update(flatten(self.table, PPS_SYNC))
+        return settings, rejected, unknown
+
+    def setting(self, key, table=PPS_SYNC):
+        """phc-pps-sync's value of `key` (None when unknown)."""
+        return self.settings.get((table, key))
+
     def phc_and_iface(self):
         """(Phc or None, interface name or None, error message)."""
         if self._phc_cache is None:
@@ -249,8 +327,8 @@ class Doctor:
     def status_url(self):
         if self.args.status:
             return self.args.status
-        listen = self.table.get("status_listen", "127.0.0.1:8473")
-        if not listen or listen.startswith("unix:"):
+        listen = self.setting("listen", STATUS_TABLE)
+        if not self.setting("enabled", STATUS_TABLE) or not listen or listen.startswith("unix:"):
             return None
         return f"http://{listen}/status?history=0"
 
@@ -259,8 +337,10 @@ class Doctor:
         if self._status is None:
             url = self.status_url()
             if url is None:
-                self._status = (None, None, "phc-pps-sync's status endpoint is off "
-                                "(status_listen in nanotime.toml)")
+                why = (f"its address is unknown: {self.unknown}" if self.unknown else
+                       "its endpoint is off or on a Unix socket ([phc-pps-sync.status] in "
+                       "nanotime.toml; --status URL)")
+                self._status = (None, None, why)
             else:
                 try:
                     first = self.env.http_json(url)
@@ -273,10 +353,10 @@ class Doctor:
 
     def ptp4l_target(self):
         """(uds path, domain) of ptp4l's management socket: flags, nanotime.toml, ptp4l.cfg."""
-        uds = self.args.ptp4l_socket or self.table.get("ptp4l_socket") or "/var/run/ptp4l"
+        uds = self.args.ptp4l_socket or self.setting("ptp4l_socket") or PTP4L_UDS
         domain = self.args.ptp4l_domain
         if domain is None:
-            domain = self.table.get("ptp4l_domain", 0)
+            domain = self.setting("ptp4l_domain") or 0
         return uds, int(domain)
 
     # checks -----------------------------------------------------------------------------------
@@ -292,8 +372,16 @@ class Doctor:
         if ("interface" in self.table) == ("device" in self.table) and tomllib is not None:
             return Result("config", FAIL, f"{shown}: [phc-pps-sync] needs exactly one of "
                           "interface / device", "run nanotime-setup, or set interface = \"eth0\"")
+        if self.rejected:
+            return Result("config", FAIL, self.rejected,
+                          "fix the line named (phc-pps-sync --check-config, gps-sock-bridge "
+                          "--check-config)")
         what = (f"interface {self.table['interface']}" if "interface" in self.table
                 else f"device {self.table.get('device')}")
+        if self.unknown:
+            return Result("config", WARN, f"{shown} is TOML ({what}), not checked: {self.unknown}",
+                          "install phc-pps-sync and gps-sock-bridge (or set NANOTIME_BIN_DIR); "
+                          "the other checks assume the usual addresses")
         return Result("config", OK, f"{shown} valid ({what})")
 
     def check_phc(self):
@@ -404,8 +492,8 @@ class Doctor:
                       "phc-pps-sync has not reported a state yet, or versions do not match")
 
     def check_gpsd(self):
-        host = self.table.get("gpsd_host", "127.0.0.1")
-        port = int(self.table.get("gpsd_port", 2947))
+        host = self.setting("gpsd_host") or GPSD_ADDRESS[0]
+        port = int(self.setting("gpsd_port") or GPSD_ADDRESS[1])
         if self.args.gpsd:
             host, _, p = self.args.gpsd.rpartition(":")
             host, port = host or "127.0.0.1", int(p)
@@ -448,7 +536,8 @@ class Doctor:
         return Result("gpsd", OK, f"{fix}, {len(pps)} PPS ({qerr}), {len(toff)} TOFF")
 
     def check_leap(self):
-        rel = self.table.get("leap_seconds_file") or "/usr/share/zoneinfo/leap-seconds.list"
+        # "" (phc-pps-sync does not read one): tzdata's list still matters to chronyd.
+        rel = self.setting("leap_seconds_file") or TZDATA_LEAP_FILE
         path = hw.under(self.root, rel)
         try:
             with open(path, errors="replace") as f:
@@ -632,18 +721,18 @@ def parse_args(argv):
     p.add_argument("--interface", metavar="IF", help="default: from nanotime.toml")
     p.add_argument("--phc", metavar="DEV", help="default: the PHC behind the interface")
     p.add_argument("--status", metavar="URL", help="phc-pps-sync's status JSON (default "
-                   "http://<status_listen>/status?history=0, i.e. 127.0.0.1:8473)")
+                   "http://<listen of [phc-pps-sync.status]>/status?history=0)")
     p.add_argument("--window", type=float, default=5.0, metavar="S",
                    help="seconds between the two status reads of the pulses check (default 5)")
-    p.add_argument("--gpsd", metavar="HOST:PORT", help="default: from nanotime.toml, "
-                   "127.0.0.1:2947")
+    p.add_argument("--gpsd", metavar="HOST:PORT", help="default: phc-pps-sync's gpsd_host "
+                   "and gpsd_port")
     p.add_argument("--gpsd-seconds", type=float, default=4.0, metavar="S",
                    help="how long to listen to gpsd at most (default 4)")
     p.add_argument("--chrony-socket", metavar="PATH", help="chronyd's command socket "
                    "(chronyc -h; default chronyc's)")
     p.add_argument("--chrony-refid", default="PHC0", metavar="REFID")
-    p.add_argument("--ptp4l-socket", metavar="PATH", help="default: ptp4l_socket in "
-                   "nanotime.toml, /var/run/ptp4l")
+    p.add_argument("--ptp4l-socket", metavar="PATH", help="default: phc-pps-sync's "
+                   "ptp4l_socket")
     p.add_argument("--ptp4l-domain", type=int, metavar="N")
     p.add_argument("--root", default="/", metavar="DIR",
                    help="read /sys, /etc, /usr/share under DIR (tests)")

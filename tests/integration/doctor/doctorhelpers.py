@@ -43,18 +43,32 @@ class Scenario:
         shutil.rmtree(self.dir, ignore_errors=True)
         return False
 
-    def doctor(self, *args, fixtures=True, now=NOW):
+    def write_config(self, text):
+        """Replace the scenario's /etc/nanotime/nanotime.toml."""
+        with open(os.path.join(self.root, "etc", "nanotime", "nanotime.toml"), "w") as f:
+            f.write(text)
+
+    def doctor(self, *args, fixtures=True, now=NOW, env=None):
         argv = ["--root", self.root]
         if fixtures:
             argv += ["--fixtures", self.dir]
         if now is not None:
             argv += ["--now", str(now)]
-        return run_doctor(*argv, *args)
+        return run_doctor(*argv, *args, env=env)
 
 
-def run_doctor(*args, timeout=60):
+def run_doctor(*args, timeout=60, env=None):
+    """`env`: variables to set (or, with value None, to remove) for this run."""
     argv = [sys.executable, "-B", DOCTOR, *[str(a) for a in args]]
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    # The doctor asks the built daemons for their defaults (--print-config).
+    full = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    full.setdefault("NANOTIME_BIN_DIR", BIN)
+    for k, v in (env or {}).items():
+        if v is None:
+            full.pop(k, None)
+        else:
+            full[k] = v
+    env = full
     r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
     print(f"$ nanotime-doctor {' '.join(argv[3:])}  -> {r.returncode}")
     return r

@@ -15,6 +15,11 @@ Proves, for each scenario, the exact verdict of EVERY check and the exit status:
                      with the right reason
 and: the status endpoint read over real HTTP (two documents, the pulses counted between
 them), --check selecting checks, a usage error exiting 64 (not 2, which means "failures").
+Settings come from the daemons (--print-config), not from a copy in the doctor:
+  the file's [phc-pps-sync.status] listen (and the deprecated status_listen) is the URL read;
+  enabled = false is reported as off; a key the daemons reject (either table) or a top-level
+  [status] fails the config check with file:line; a stub phc-pps-sync's defaults are the ones
+  used; without the programs the config check warns that it could not check.
 """
 
 import http.server
@@ -207,6 +212,60 @@ def status_over_http():
               f"endpoint down: pulses FAIL ({doc['checks'][0]['message']})")
 
 
+def pulses_message(s, **kw):
+    r = s.doctor("--check", "pulses", "--json", fixtures=False, **kw)
+    got, doc = verdicts(r)
+    return got["pulses"], doc["checks"][0]["message"]
+
+
+def settings_from_daemons():
+    pps = '[phc-pps-sync]\ninterface = "eth0"\n'
+    with Scenario("healthy") as s:
+        s.write_config(pps + '[phc-pps-sync.status]\nlisten = "127.0.0.1:9"\n')
+        verdict, msg = pulses_message(s)
+        check(verdict == "FAIL" and "http://127.0.0.1:9/status" in msg,
+              f"[phc-pps-sync.status] listen is the URL read: {msg}")
+        s.write_config(pps + 'status_listen = "127.0.0.1:19"\n')
+        verdict, msg = pulses_message(s)
+        check("http://127.0.0.1:19/status" in msg, f"the deprecated status_listen still counts: {msg}")
+        s.write_config(pps + '[phc-pps-sync.status]\nenabled = false\n')
+        verdict, msg = pulses_message(s)
+        check(verdict == "FAIL" and "off" in msg, f"enabled = false: reported as off: {msg}")
+
+        for text, where, what in ((pps + "pin = 99\n", ":3:", "pin"),
+                                  (pps + "[gps-sock-bridge]\nmedian_window = 0\n", ":4:", "median_window"),
+                                  (pps + "[status]\n", ":3:", "[status]")):
+            s.write_config(text)
+            r = s.doctor("--check", "config", "--json")
+            got, doc = verdicts(r)
+            msg = doc["checks"][0]["message"]
+            check(got == {"config": "FAIL"} and where in msg and what in msg,
+                  f"a file the daemons reject: config FAIL naming the line: {msg}")
+
+        # Defaults from the program: a stub phc-pps-sync with a gpsd port of its own.
+        s.write_config(pps)
+        stub_dir = os.path.join(s.dir, "bin")
+        os.makedirs(stub_dir)
+        keys = [{"table": "phc-pps-sync", "key": "gpsd_host", "value": "127.0.0.1"},
+                {"table": "phc-pps-sync", "key": "gpsd_port", "value": 7}]
+        stub = os.path.join(stub_dir, "phc-pps-sync")
+        with open(stub, "w") as f:
+            f.write("#!/bin/sh\ncat <<'EOF'\n" + json.dumps({"program": "phc-pps-sync", "keys": keys})
+                    + "\nEOF\n")
+        os.chmod(stub, 0o755)
+        r = s.doctor("--check", "gpsd", "--json", fixtures=False, env={"NANOTIME_BIN_DIR": stub_dir})
+        got, doc = verdicts(r)
+        check("127.0.0.1:7" in doc["checks"][0]["message"],
+              f"gpsd's address from phc-pps-sync --print-config: {doc['checks'][0]['message']}")
+
+        if not any(shutil.which(p) or os.path.exists(f"/usr/sbin/{p}")
+                   for p in ("phc-pps-sync", "gps-sock-bridge")):
+            r = s.doctor("--check", "config", "--json", env={"NANOTIME_BIN_DIR": None})
+            got, doc = verdicts(r)
+            check(got == {"config": "WARN"} and "not found" in doc["checks"][0]["message"],
+                  f"no daemons to ask: config WARN: {doc['checks'][0]['message']}")
+
+
 def usage():
     r = run_doctor("--check", "nonsense")
     check(r.returncode == 64 and "invalid choice" in r.stderr, "usage error: exit 64")
@@ -217,6 +276,7 @@ def main():
     healthy_text()
     stopped()
     status_over_http()
+    settings_from_daemons()
     usage()
     print(f"PASS: nanotime-doctor verdicts on {len(SCENARIOS) + 1} fixture scenarios, HTTP status, usage")
 

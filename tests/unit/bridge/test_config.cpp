@@ -43,7 +43,6 @@ TEST_CASE("config: every key, and other nanotime sections are ignored", "[unit]"
   const BridgeConfig c = load(R"(
 [phc-pps-sync]
 anything = 1
-[status]
 [gps-sock-bridge]
 gpsd_host = "::1"
 gpsd_port = 2948
@@ -111,7 +110,7 @@ TEST_CASE("config: [gps-sock-bridge.status] defaults to 127.0.0.1:8474", "[unit]
     CHECK(c.status.http.deadline_ns == 5'000'000'000);
   }
   CHECK(default_status().http.listen == "127.0.0.1:8474");
-  CHECK_THAT(describe(load("")), Catch::Matchers::Contains("status HTTP:       127.0.0.1:8474"));
+  CHECK_THAT(describe(load("")), Catch::Matchers::Contains("listen = \"127.0.0.1:8474\""));
 }
 
 TEST_CASE("config: the status sub-table parses every key", "[unit]") {
@@ -131,11 +130,11 @@ TEST_CASE("config: the status sub-table parses every key", "[unit]") {
   CHECK(c.status.http.allow[1] == "10.0.0.0/8");
   CHECK(c.status.http.max_connections == 4);
   CHECK(c.status.http.deadline_ns == 2'500'000'000);
-  CHECK_THAT(describe(c), Catch::Matchers::Contains("0.0.0.0:9000 (also 192.168.1.0/24, 10.0.0.0/8)"));
+  CHECK_THAT(describe(c), Catch::Matchers::Contains("allow = [\"192.168.1.0/24\", \"10.0.0.0/8\"]"));
 
   const BridgeConfig off = load("[gps-sock-bridge.status]\nenabled = false\n");
   CHECK_FALSE(off.status.enabled);
-  CHECK_THAT(describe(off), Catch::Matchers::Contains("status HTTP:       off"));
+  CHECK_THAT(describe(off), Catch::Matchers::Contains("enabled = false"));
   // An inline table is the same table.
   CHECK(load("[gps-sock-bridge]\nstatus = { listen = \"unix:/run/b.sock\" }\n").status.http.listen ==
         "unix:/run/b.sock");
