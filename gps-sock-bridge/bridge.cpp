@@ -6,10 +6,11 @@
 #include <fmt/format.h>
 
 #include "log/log.hpp"
+#include "util/units.hpp"
 
 namespace nanotime::bridge {
 namespace {
-constexpr double kNsPerS = 1e9;
+constexpr auto kNsPerS = static_cast<double>(util::kNsPerS);
 
 std::int64_t utc_second(std::int64_t real_ns) {
   return real_ns >= 0 ? real_ns / 1'000'000'000 : -((-real_ns + 999'999'999) / 1'000'000'000);

@@ -115,9 +115,9 @@ class StatusPublisher {
   void rebind(const status::StatusConfig& next, const status::StatusConfig& running) {
     http_ = status::StatusEndpoint();
     try {
-      if (next.enabled) http_ = status::StatusEndpoint(next.http, registry_, realtime_s);
+      if (next.enabled) http_ = status::StatusEndpoint(next.http, registry_, unix_now_s);
     } catch (...) {
-      if (running.enabled) http_ = status::StatusEndpoint(running.http, registry_, realtime_s);
+      if (running.enabled) http_ = status::StatusEndpoint(running.http, registry_, unix_now_s);
       throw;
     }
     log::notice("status server now: {}", http_.endpoint());

@@ -4,10 +4,11 @@
 #include <vector>
 
 #include "offset_gate.hpp"
+#include "util/units.hpp"
 
 namespace nanotime::bridge {
 namespace {
-constexpr std::int64_t kNsPerS = 1'000'000'000;
+using util::kNsPerS;
 constexpr std::size_t kUnpairedKept = 4;
 
 // Floor division: the GNSS second a report's `real` falls in.

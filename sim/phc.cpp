@@ -1,11 +1,12 @@
 #include "sim/phc.hpp"
+#include "util/units.hpp"
 
 #include <algorithm>
 #include <cmath>
 
 namespace nanotime::sim {
 namespace {
-constexpr std::int64_t kNs = 1000000000;
+using util::kNsPerS;
 constexpr double kScaledPpmPerPpb = 65.536;
 
 std::int64_t floor_div(std::int64_t a, std::int64_t b) {
@@ -76,8 +77,8 @@ void SimulatedPhc::integrate(std::int64_t from_ns, std::int64_t to_ns) {
 }
 
 void SimulatedPhc::advance_to(std::int64_t t_ns) {
-  while (t_ns >= (second_ + 1) * kNs) {
-    const std::int64_t boundary = (second_ + 1) * kNs;
+  while (t_ns >= (second_ + 1) * kNsPerS) {
+    const std::int64_t boundary = (second_ + 1) * kNsPerS;
     integrate(t_ns_, boundary);
     t_ns_ = boundary;
     begin_second(second_ + 1);

@@ -4,11 +4,12 @@
 #include <cmath>
 
 #include "sim/simulation.hpp"
+#include "util/units.hpp"
 
 namespace nanotime::sim {
 namespace {
 
-constexpr std::int64_t kNs = 1000000000;
+using util::kNsPerS;
 
 std::int64_t to_ns(double s) { return std::llround(s * 1e9); }
 
@@ -25,7 +26,7 @@ PulsePlanner::PulsePlanner(const Profile& profile, std::uint64_t seed)
 SecondPlan PulsePlanner::plan(std::int64_t k, const Timescale& ts, const FaultSchedule& faults) {
   SecondPlan plan;
   plan.k = k;
-  plan.nominal_ns = k * kNs;
+  plan.nominal_ns = k * kNsPerS;
   const double t_s = static_cast<double>(k);
   // The draws, in this order, every second (changing it changes every run).
   const PulseError pe = receiver_.next(k);

@@ -1,6 +1,6 @@
 #pragma once
 // The report of one simulated run: the keys and meanings are a contract
-// (../shared/sim/README.md "Command and report"). Definitions used here:
+// (docs/simulation.md#report). Definitions used here:
 // - lock_time_s: the first whole second k from which |true error| < 100 ns for every second
 //   k … k + 60; absent (JSON null) when that never happens.
 // - true_error_ns: PHC − TAI at every true second k ≥ 1 from lock on (the whole run when it

@@ -4,12 +4,13 @@
 #include <cmath>
 
 #include "sim/world.hpp"
+#include "util/units.hpp"
 
 namespace nanotime::sim {
 namespace {
 
 namespace d = nanotime::discipline;
-constexpr std::int64_t kNs = 1000000000;
+using util::kNsPerS;
 constexpr double kChronyLimitNs = 1000;
 
 std::int64_t to_ns(double s) { return std::llround(s * 1e9); }
@@ -65,8 +66,8 @@ void drive(World& world, conductor::Conductor& c, const DriveOptions& o) {
   const std::int64_t t0 = world.mono_t0_ns();
   std::int64_t next_second = 0;  // the next truth record
   std::int64_t next_tick = 1;    // the next tick, at next_tick + 0.5 s
-  const auto second_mono = [&] { return t0 + next_second * kNs; };
-  const auto tick_mono = [&] { return t0 + next_tick * kNs + kTickPhaseNs; };
+  const auto second_mono = [&] { return t0 + next_second * kNsPerS; };
+  const auto tick_mono = [&] { return t0 + next_tick * kNsPerS + kTickPhaseNs; };
   for (;;) {
     std::optional<std::int64_t> next = world.next_event_mono_ns();
     const auto consider = [&](std::int64_t m) { next = next ? std::min(*next, m) : m; };
@@ -122,7 +123,7 @@ SimResult run_simulation(const Profile& profile, discipline::Engine& engine,
 
   // t = 0 at the profile's start, where the system clock reads true UTC − system_offset_s.
   VirtualClocks clocks(kMonoOffsetNs,
-                       profile.sim.start_utc_s * kNs - to_ns(profile.sim.system_offset_s));
+                       profile.sim.start_utc_s * kNsPerS - to_ns(profile.sim.system_offset_s));
   WorldOptions wo;
   wo.profile_epoch = true;
   wo.last_pulse = duration_s;

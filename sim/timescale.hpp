@@ -10,6 +10,8 @@
 // The receiver announces the leap (LeapWarning::insert) during the 12 h before it.
 
 #include <cstdint>
+
+#include "util/units.hpp"
 #include <optional>
 
 namespace nanotime::sim {
@@ -27,7 +29,7 @@ class Timescale {
     if (leap_day_utc_s) leap_tai_s_ = *leap_day_utc_s + 86400 + tai_utc_s;
   }
 
-  static constexpr std::int64_t kNsPerS = 1000000000;
+  static constexpr std::int64_t kNsPerS = util::kNsPerS;
   static constexpr std::int64_t kLeapWarningS = 43200;
 
   std::int64_t start_tai_s() const { return start_utc_s_ + tai_utc_s_; }

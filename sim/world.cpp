@@ -10,11 +10,12 @@
 #include <system_error>
 
 #include "sim/simulation.hpp"
+#include "util/units.hpp"
 
 namespace nanotime::sim {
 namespace {
 
-constexpr std::int64_t kNs = 1'000'000'000;
+using util::kNsPerS;
 // A pulse measurement is matched to the edge whose PHC time, minus its label, gives the
 // measured offset; qErr and cable corrections are far below this.
 constexpr double kMatchToleranceNs = 1e6;
@@ -70,8 +71,8 @@ World::Anchor World::anchor(conductor::Clocks& clocks, const Profile& profile,
   }
   const std::int64_t true_utc = mono + a.real_minus_mono_ns + to_ns(profile.sim.system_offset_s);
   // A whole true second at least one second ahead: t = 0 is an edge of the simulated PPS.
-  a.start_utc_s = true_utc / kNs + 2;
-  a.mono_t0_ns = mono + (a.start_utc_s * kNs - true_utc);
+  a.start_utc_s = true_utc / kNsPerS + 2;
+  a.mono_t0_ns = mono + (a.start_utc_s * kNsPerS - true_utc);
   return a;
 }
 
@@ -104,7 +105,7 @@ World::World(const Profile& profile, std::uint64_t seed, conductor::Clocks& cloc
 }
 
 bool World::in_run(std::int64_t t_ns) const {
-  return !options_.last_pulse || t_ns <= *options_.last_pulse * kNs;
+  return !options_.last_pulse || t_ns <= *options_.last_pulse * kNsPerS;
 }
 
 void World::schedule_faults() {
@@ -130,7 +131,7 @@ void World::schedule_faults() {
     if (!profile_.extts.stale_duplicates) continue;
     const std::int64_t stop =
         std::min(up.t_ns, down.t_ns + to_ns(FaultSchedule::kStaleDuplicatesS));
-    for (std::int64_t t = down.t_ns + kNs / 4; t < stop && in_run(t); t += kNs / 4) {
+    for (std::int64_t t = down.t_ns + kNsPerS / 4; t < stop && in_run(t); t += kNsPerS / 4) {
       Queued s;
       s.t_ns = t;
       s.kind = Kind::stale;
@@ -222,15 +223,15 @@ void World::generate(std::int64_t k) {
   }
   if (const auto& p = plan.pulse_report) {
     // gpsd's PPS report: the GNSS second, the system time of the edge, the qErr.
-    push_tod(p->at_ns, gpsd::PulseReport{p->utc_s * kNs, real_of_t(p->t_edge_ns), p->qerr_ns});
+    push_tod(p->at_ns, gpsd::PulseReport{p->utc_s * kNsPerS, real_of_t(p->t_edge_ns), p->qerr_ns});
   }
   if (const auto& t = plan.time_report) {
     push_tod(t->at_ns, gpsd::LeapInfo{t->tai_utc_s - 19, t->leap_pending ? 1 : 0});
-    push_tod(t->at_ns, gpsd::TimeReport{t->utc_s * kNs, real_of_t(t->at_ns)});
+    push_tod(t->at_ns, gpsd::TimeReport{t->utc_s * kNsPerS, real_of_t(t->at_ns)});
   }
   if (options_.last_pulse && k >= *options_.last_pulse) return;
   Queued g;
-  g.t_ns = (k + 1) * kNs - kTickPhaseNs;
+  g.t_ns = (k + 1) * kNsPerS - kTickPhaseNs;
   g.kind = Kind::generate;
   g.k = k + 1;
   push(g);
@@ -267,7 +268,7 @@ bool World::deliver(const Capture& c) {
 
 std::optional<std::int64_t> World::true_tai_s_of(const discipline::PulseMeasurement& m) const {
   for (auto it = recent_.rbegin(); it != recent_.rend(); ++it) {
-    const double implied = static_cast<double>(it->phc_eff_ns - m.tai_s * kNs) - m.offset_ns;
+    const double implied = static_cast<double>(it->phc_eff_ns - m.tai_s * kNsPerS) - m.offset_ns;
     if (std::abs(implied) < kMatchToleranceNs) return it->tai_s;
   }
   return std::nullopt;
@@ -277,7 +278,7 @@ double World::utc_error_ns(std::int64_t system_ns, double claimed_offset_ns) con
   const std::int64_t tai = ts_.tai_ns(system_ns - real_minus_mono_ - mono_t0_);
   // Integer parts first: the times are ~1.8e18 ns, beyond a double's exact range.
   auto error_with = [&](int tai_utc_s) {
-    const std::int64_t true_utc = tai - static_cast<std::int64_t>(tai_utc_s) * kNs;
+    const std::int64_t true_utc = tai - static_cast<std::int64_t>(tai_utc_s) * kNsPerS;
     return std::abs(static_cast<double>(system_ns - true_utc) + claimed_offset_ns);
   };
   double err = error_with(ts_.tai_utc_at(tai));

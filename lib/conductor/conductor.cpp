@@ -7,12 +7,13 @@
 #include <fmt/format.h>
 
 #include "log/log.hpp"
+#include "util/units.hpp"
 
 namespace nanotime::conductor {
 namespace {
 
 namespace d = nanotime::discipline;
-constexpr std::int64_t kNsPerS = 1'000'000'000;
+using util::kNsPerS;
 
 // gpsd's times are whole seconds for the second they name; round, never truncate (a report
 // 1 ns early must not name the previous second).

@@ -1,4 +1,5 @@
 #include "discipline/edge_corrections.hpp"
+#include "util/units.hpp"
 
 #include <cstdlib>
 #include <numeric>
@@ -6,7 +7,7 @@
 namespace nanotime::discipline {
 
 namespace {
-constexpr std::int64_t kNs = 1000000000;
+using util::kNsPerS;
 constexpr std::size_t kQerrsKept = 8;
 constexpr int kGcdTimestamps = 32;
 }  // namespace
@@ -35,7 +36,7 @@ double EdgeCorrections::correction_ns(std::int64_t utc_s, std::int64_t edge_mono
 std::optional<double> EdgeCorrections::qerr_for(std::int64_t utc_s,
                                                 std::int64_t edge_mono_ns) const {
   for (auto it = qerrs_.rbegin(); it != qerrs_.rend(); ++it) {
-    if (it->utc_s == utc_s && std::llabs(it->edge_mono_ns - edge_mono_ns) < kNs / 2) {
+    if (it->utc_s == utc_s && std::llabs(it->edge_mono_ns - edge_mono_ns) < kNsPerS / 2) {
       return it->qerr_ns;
     }
   }

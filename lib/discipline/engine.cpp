@@ -15,12 +15,13 @@
 #include "discipline/temperature_feedforward.hpp"
 #include "discipline/temperature_model.hpp"
 #include "servo/servo.hpp"
+#include "util/units.hpp"
 
 namespace nanotime::discipline {
 
 namespace {
 
-constexpr std::int64_t kNs = 1000000000;
+using util::kNsPerS;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kRelabelBound_ns = 1e8;  // bound beyond 0.1 s: the PHC cannot label pulses
 
@@ -182,12 +183,12 @@ class EngineImpl final : public Engine {
     double corr = corrections_.correction_ns(utc_s, p.edge_mono_ns, config_.cable_delay_ns);
     std::int64_t corr_int = std::llround(corr);
     servo::ServoInput in;
-    in.offset_ns = p.phc_ns - p.tai_s * kNs + corr_int;
+    in.offset_ns = p.phc_ns - p.tai_s * kNsPerS + corr_int;
     in.offset_frac_ns = corr - static_cast<double>(corr_int);
     // The servo's time base is TAI at the edges (exact: pulses are whole TAI seconds), so a
     // monotonic-time estimate of the edge (ms uncertain) never multiplies the ~13 ppm
     // frequency. Only the delay until the new frequency applies comes from monotonic time.
-    in.edge_ns = p.tai_s * kNs;
+    in.edge_ns = p.tai_s * kNsPerS;
     in.apply_ns = in.edge_ns + std::max<std::int64_t>(0, now - p.likely_edge_mono_ns);
     in.apply_uncertainty_ns = labeler_.edge_uncertainty_s() * 1e9;
     return in;
@@ -269,7 +270,7 @@ class EngineImpl final : public Engine {
   ChronySample chrony_sample(std::int64_t now, const servo::Prediction& pr) const {
     ChronySample s;
     s.phc_minus_tai_ns = pr.phase_ns;
-    std::int64_t tai_now = last_.tai_s + (now - last_.used_edge_mono_ns) / kNs;
+    std::int64_t tai_now = last_.tai_s + (now - last_.used_edge_mono_ns) / kNsPerS;
     s.tai_utc_s = leap_.tai_utc_at_tai(tai_now);
     s.leap = leap_.warning_at_utc(tai_now - s.tai_utc_s);
     s.error_bound_ns = bound_at(now);

@@ -1,4 +1,5 @@
 #include "discipline/pulse_labeler.hpp"
+#include "util/units.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +8,7 @@
 namespace nanotime::discipline {
 
 namespace {
-constexpr std::int64_t kNs = 1000000000;
+using util::kNsPerS;
 constexpr std::size_t kRecentPhc = 8;
 // Before alignment two ToD-labelled pulses must give the same PHC − TAI to this much, plus
 // 0.1 % of their distance (any PHC frequency error we could ever face).
@@ -81,7 +82,7 @@ bool PulseLabeler::confirms(const TimeReport& tr, const Pending& p) const {
 }
 
 std::int64_t PulseLabeler::phc_label(std::int64_t phc_ns) {
-  return (phc_ns >= 0 ? phc_ns + kNs / 2 : phc_ns - kNs / 2) / kNs;
+  return (phc_ns >= 0 ? phc_ns + kNsPerS / 2 : phc_ns - kNsPerS / 2) / kNsPerS;
 }
 
 void PulseLabeler::attach(Pending& p, const TimeReport& tr) {
@@ -178,8 +179,8 @@ void PulseLabeler::release_unaligned(const Pending& p, std::vector<LabeledPulse>
   Candidate c{p.phc_ns, p.edge_mono_ns, p.likely_ns, *p.tod_tai_s};
   if (last_labelled_) {
     const Candidate& l = *last_labelled_;
-    std::int64_t off_now = c.phc_ns - c.tai_s * kNs;
-    std::int64_t off_prev = l.phc_ns - l.tai_s * kNs;
+    std::int64_t off_now = c.phc_ns - c.tai_s * kNsPerS;
+    std::int64_t off_prev = l.phc_ns - l.tai_s * kNsPerS;
     std::int64_t tol = kConsistencyNs + std::llabs(c.phc_ns - l.phc_ns) / 1000;
     bool consistent = c.tai_s > l.tai_s && std::llabs(off_now - off_prev) <= tol;
     if (consistent) {
@@ -208,8 +209,8 @@ std::vector<LabeledPulse> PulseLabeler::release_due(std::int64_t now_mono_ns) {
     }
     // Aligned: the PHC names the second; a report must agree.
     std::int64_t tai = phc_label(p.phc_ns);
-    std::int64_t frac = p.phc_ns - tai * kNs;
-    if (std::llabs(frac) > kNs / 10) {  // PHC not within 100 ms of a second: cannot say
+    std::int64_t frac = p.phc_ns - tai * kNsPerS;
+    if (std::llabs(frac) > kNsPerS / 10) {  // PHC not within 100 ms of a second: cannot say
       ++counters_.unlabelled;
       pending_.pop_front();
       continue;

@@ -14,11 +14,12 @@
 #include <system_error>
 
 #include "log/log.hpp"
+#include "util/units.hpp"
 
 namespace nanotime::ppsd {
 namespace {
 
-constexpr std::int64_t kNsPerS = 1'000'000'000;
+using util::kNsPerS;
 
 std::int64_t read_clock(clockid_t id) {
   timespec ts{};

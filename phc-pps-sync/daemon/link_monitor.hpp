@@ -1,6 +1,6 @@
 #pragma once
 // The carrier of the interface whose PHC we own, from rtnetlink (RTMGRP_LINK). With no carrier
-// the CM4 PHY repeats its last EXTTS timestamp 4×/s (FACTS §2): the engine must know.
+// the CM4 PHY repeats its last EXTTS timestamp 4×/s (docs/hardware-notes.md#phy): the engine must know.
 //
 // Carrier = IFF_LOWER_UP in ifi_flags, and IFLA_OPERSTATE (when present) neither DOWN nor
 // LOWERLAYERDOWN nor NOTPRESENT. The initial state comes from an RTM_GETLINK request for the

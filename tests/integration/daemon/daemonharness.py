@@ -6,7 +6,7 @@ library only).
         rc = d.terminate()
 
 Runs `<bin>/phc-pps-sync -c <conf> --simulate PROFILE --realtime` (NANOTIME_PPSD overrides),
-with status_listen on a private Unix socket so /status can be read from any namespace.
+with the status server on a private Unix socket so /status can be read from any namespace.
 `net`/`ns` (netnsharness.NetnsPair) run it inside a namespace, where ptp4l's management socket
 (an abstract address on our side) is reachable. Cleanup on every exit path.
 """
@@ -80,7 +80,13 @@ class PhcPpsSync:
         self._log = None
 
     def write_config(self, settings):
+        """settings: [phc-pps-sync] keys; "status_listen" is written as the status table's
+        `listen` (the flat key is deprecated; test_reload_status tests it on its own)."""
+        settings = dict(settings)
+        listen = settings.pop("status_listen", None)
         lines = ["[phc-pps-sync]"] + [f"{k} = {toml_value(v)}" for k, v in settings.items()]
+        if listen is not None:
+            lines += ["[phc-pps-sync.status]", f"listen = {toml_value(listen)}"]
         with open(self.conf_path, "w") as f:
             f.write("\n".join(lines) + "\n")
 

@@ -8,7 +8,7 @@
 #include "config/config.hpp"
 #include "config/keys.hpp"
 #include "status/http_config.hpp"
-#include "status/json_reader.hpp"
+#include "status/client/json_reader.hpp"
 
 using namespace nanotime;
 using namespace nanotime::config;
