@@ -17,8 +17,11 @@
 #include <vector>
 
 #include "conductor/ports.hpp"
+#include "conductor/transfer_status.hpp"
 #include "discipline/engine.hpp"
 #include "phc/ptp_clock.hpp"
+#include "transfer/gpio_cross_check.hpp"
+#include "transfer/latch_model.hpp"
 
 namespace nanotime::conductor {
 
@@ -37,6 +40,11 @@ struct ConductorOptions {
   // Log steps, clockClass changes and carrier changes. Off in virtual time: the log would be
   // stamped with the host's time, and a simulated day would print thousands of lines.
   bool log_events = true;
+  // The PHC-to-system transfer (lib/transfer): where this driver latches the PHC inside a
+  // read's bracket (resolved from the configuration's "auto" by the daemon), and the GPIO PPS
+  // cross-check's assumptions (used only with a GpioPpsSource).
+  transfer::LatchModel latch_model = *transfer::find_latch_model("midpoint");
+  transfer::GpioCheckConfig gpio_check;
 };
 
 // Sees what the conductor did, as it did it: where the virtual-time runner judges each pulse
@@ -103,6 +111,8 @@ class Conductor {
   void set_observer(ConductorObserver* observer) { observer_ = observer; }
 
   const ConductorCounters& counters() const { return counters_; }
+  // The NTP half: the system clock's bound, the transfer method, the GPIO cross-check.
+  const TransferStatus& transfer_status() const { return transfer_status_; }
   const std::optional<discipline::ClockQuality>& quality() const { return quality_; }
   const std::optional<discipline::PulseMeasurement>& last_pulse() const { return last_pulse_; }
   std::optional<double> last_chrony_offset_ns() const { return last_chrony_offset_ns_; }
@@ -146,6 +156,7 @@ class Conductor {
   std::optional<int> gpsd_tai_utc_s_;
   discipline::LeapWarning gpsd_leap_ = discipline::LeapWarning::none;
   ConductorCounters counters_;
+  TransferStatus transfer_status_;
 };
 
 }  // namespace nanotime::conductor

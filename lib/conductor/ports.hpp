@@ -107,6 +107,9 @@ class Backend {
   // null: the daemon's own source from its configuration (gpsd or the system clock).
   virtual TodSource* tod() = 0;
   virtual std::string describe() const = 0;  // for the log: which PHC
+  // The PHC's driver name (/sys/class/ptp/ptpN/clock_name, e.g. "BCM54210PE PHC"), from which
+  // the configuration's phc_latch_model = "auto" picks the latch model; "" when unknown.
+  virtual std::string clock_name() const { return ""; }
   // The devices are fixed by the backend (a simulated rig): the configuration's device keys
   // (device, channel, cable delay, time-of-day source, temperature file) do not apply.
   virtual bool fixed_devices() const { return false; }
