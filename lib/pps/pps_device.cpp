@@ -4,6 +4,8 @@
 #include <linux/pps.h>
 #include <sys/ioctl.h>
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -25,8 +27,13 @@ PpsDevice::PpsDevice(phc::Syscalls& sys, std::string path) : sys_(sys), path_(st
                                               : e == EACCES ? " (run as root)" : ""));
   }
   fd_ = fd;
+  // PPS_GETCAP's number declares the size of a pointer (a quirk of the uapi header) while the
+  // kernel writes an int: a buffer of the declared size, so no reader goes past it.
+  std::array<unsigned char, std::max(sizeof(void*), sizeof(int))> cap{};
+  const int r = sys_.ioctl(fd_, PPS_GETCAP, cap.data());
   int mode = 0;
-  if (const int r = sys_.ioctl(fd_, PPS_GETCAP, &mode); r < 0) {
+  std::memcpy(&mode, cap.data(), sizeof mode);
+  if (r < 0) {
     sys_.close(fd_);
     fd_ = -1;
     throw PpsError(-r, fmt::format("{}: not a PPS device ({})", path_, errno_text(-r)));
