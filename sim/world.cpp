@@ -343,30 +343,26 @@ std::int64_t World::now_ns() {
   return read_phc(now_t_ns_);
 }
 
-phc::SysOffset World::sys_offset(unsigned samples) {
+phc::PhcReadings World::read_system(unsigned reads) {
   // The simulated PHC is a function of the host's mono time: bracket that reading with two
-  // system-clock readings, as PTP_SYS_OFFSET_EXTENDED brackets the PHC read, and keep the
-  // narrowest of `samples` brackets as the driver does — so neither the time between the
-  // clock_gettime calls (hundreds of ns in a sanitizer build) nor a preemption is a bias.
-  // On virtual clocks every bracket is 0 ns wide.
-  std::int64_t best_before = 0, best_mono = 0;
-  std::int64_t best_width = std::numeric_limits<std::int64_t>::max();
-  for (unsigned i = 0; i < std::max(samples, 1U); ++i) {
+  // system-clock readings, as PTP_SYS_OFFSET_EXTENDED brackets the PHC read; the conductor
+  // keeps the narrowest, so neither the time between the clock_gettime calls (hundreds of ns in
+  // a sanitizer build) nor a preemption is a bias. On virtual clocks every bracket is 0 ns wide.
+  phc::PhcReadings r;
+  r.method = profile_.phc.precise_offset ? phc::OffsetMethod::precise : phc::OffsetMethod::extended;
+  for (unsigned i = 0; i < std::max(reads, 1U); ++i) {
     const std::int64_t before = clocks_.realtime_ns();
     const std::int64_t mono = clocks_.mono_ns();
     const std::int64_t after = clocks_.realtime_ns();
-    if (after - before < best_width) {
-      best_width = after - before;
-      best_before = before;
-      best_mono = mono;
+    sync_to(mono);
+    const std::int64_t phc_ns = read_phc(std::max(t_of(mono), now_t_ns_));
+    if (r.method == phc::OffsetMethod::precise) {  // a cross-timestamp: one exact read
+      const std::int64_t at = before + (after - before) / 2;
+      r.reads.push_back({at, phc_ns, at});
+      break;
     }
+    r.reads.push_back({before, phc_ns, after});
   }
-  sync_to(best_mono);
-  phc::SysOffset r;
-  r.phc_ns = read_phc(std::max(t_of(best_mono), now_t_ns_));
-  r.system_ns = best_before + best_width / 2;
-  r.bracket_ns = best_width;
-  r.method = profile_.phc.precise_offset ? phc::OffsetMethod::precise : phc::OffsetMethod::extended;
   return r;
 }
 

@@ -121,7 +121,7 @@ class World final : public phc::PtpClock {
   double set_frequency_ppb(double freq_ppb) override;
   void step_ns(std::int64_t delta_ns) override;
   std::int64_t now_ns() override;
-  phc::SysOffset sys_offset(unsigned samples) override;
+  phc::PhcReadings read_system(unsigned reads) override;
   int poll_fd() const override { return extts_flag_.fd(); }
 
  private:

@@ -87,12 +87,22 @@ TEST_CASE("EXTTS needs the pin routed first, as on the CM4 PHY", "[unit]") {
   CHECK_THROWS_AS(r.sim.enable_extts(0), phc::PhcError);
 }
 
+namespace {
+std::int64_t offset_ns(const phc::PhcReadings& r) {
+  return r.reads.at(0).phc_ns - r.reads.at(0).before_ns;
+}
+}  // namespace
+
 TEST_CASE("PHC − system = TAI − UTC + system offset + PHC error", "[unit]") {
   SimRig r;
   r.at_t(2.5);
-  const phc::SysOffset s = r.sim.sys_offset(3);
-  CHECK(s.system_ns == r.clocks.real);
-  CHECK(s.phc_ns - s.system_ns == 37 * kS + 123'000 + 250'000'000);
+  const phc::PhcReadings readings = r.sim.read_system(3);
+  CHECK(readings.method == phc::OffsetMethod::extended);
+  REQUIRE(readings.reads.size() == 3);
+  const phc::PhcRead& s = readings.reads[1];
+  CHECK(s.before_ns == r.clocks.real);
+  CHECK(s.after_ns == r.clocks.real);  // virtual clocks: a bracket of width 0
+  CHECK(s.phc_ns - s.before_ns == 37 * kS + 123'000 + 250'000'000);
 }
 
 TEST_CASE("frequency and step commands steer the simulated PHC", "[unit]") {
@@ -100,12 +110,12 @@ TEST_CASE("frequency and step commands steer the simulated PHC", "[unit]") {
   r.at_t(1);
   CHECK(r.sim.set_frequency_ppb(1e9) == Approx(500000).margin(0.02));  // clamped
   r.sim.set_frequency_ppb(1000);
-  const std::int64_t before = r.sim.sys_offset(1).offset_ns();
+  const std::int64_t before = offset_ns(r.sim.read_system(1));
   r.at_t(3);
-  CHECK(r.sim.sys_offset(1).offset_ns() - before == 2000);  // 1000 ppb for 2 s
-  const std::int64_t before_step = r.sim.sys_offset(1).offset_ns();
+  CHECK(offset_ns(r.sim.read_system(1)) - before == 2000);  // 1000 ppb for 2 s
+  const std::int64_t before_step = offset_ns(r.sim.read_system(1));
   r.sim.step_ns(-250'000'000);
-  CHECK(r.sim.sys_offset(1).offset_ns() == before_step - 250'000'000);  // step_error_ns = 0
+  CHECK(offset_ns(r.sim.read_system(1)) == before_step - 250'000'000);  // step_error_ns = 0
 }
 
 TEST_CASE("gpsd messages: PPS and TOFF name the UTC second, stamped by the system clock",
