@@ -26,6 +26,26 @@ bool may_allow_samples(const std::optional<d::ClockQuality>& q) {
   return q && (q->state == d::LockState::tracking || q->state == d::LockState::holdover);
 }
 
+// Nearest-rank percentile of a small window (q in [0, 1]).
+double percentile(const std::deque<double>& values, double q) {
+  std::vector<double> v(values.begin(), values.end());
+  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
+  const std::size_t i = rank == 0 ? 0 : std::min(rank, v.size()) - 1;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), v.end());
+  return v[i];
+}
+
+void keep_recent(std::deque<double>& window, double value) {
+  window.push_back(value);
+  if (window.size() > kTransferHistory) window.pop_front();
+}
+
+// The system clock's rate relative to the PHC needs a baseline far longer than one bracket's
+// jitter: ±25 µs over 1 s would be 25 ppm, over ≥ 16 s it is below the GPIO's own noise.
+constexpr std::int64_t kRateBaselineNs = 16 * kNsPerS;
+constexpr std::size_t kRatePoints = 64;
+constexpr double kRateSane = 1e-3;  // beyond: a system clock step, not a rate
+
 }  // namespace
 
 d::ClockQuality final_quality(const d::ClockQuality& current) {
@@ -64,6 +84,23 @@ Conductor::Conductor(d::Engine& engine, phc::PtpClock& clock, Clocks& clocks, Ch
   transfer_status_.latch_model = std::string(options_.latch_model.name);
   transfer_status_.method = transfer::method_name(transfer::TransferMethod::latch_model);
   gpio_check_.emplace(options_.latch_model, options_.gpio_check);
+}
+
+const TransferStatus& Conductor::transfer_status() const {
+  // The window percentiles are computed when someone looks, not on every pulse: the status is
+  // read about once a second at most, a simulated day reads 86 400 pulses and never looks.
+  if (percentiles_stale_) {
+    percentiles_stale_ = false;
+    if (!recent_widths_ns_.empty()) {
+      transfer_status_.bracket_p50_ns = percentile(recent_widths_ns_, 0.5);
+      transfer_status_.bracket_p99_ns = percentile(recent_widths_ns_, 0.99);
+      transfer_status_.bracket_max_ns = percentile(recent_widths_ns_, 1.0);
+    }
+    if (!recent_differences_ns_.empty()) {
+      transfer_status_.gpio_difference_p50_ns = percentile(recent_differences_ns_, 0.5);
+    }
+  }
+  return transfer_status_;
 }
 
 void Conductor::set_gpio_pps(GpioPpsSource* gpio) {
@@ -277,30 +314,6 @@ void Conductor::apply(const d::Output& out, std::int64_t now) {
   if (observer_ != nullptr) observer_->applied(out, now);
 }
 
-namespace {
-
-// Nearest-rank percentile of a small window (q in [0, 1]).
-double percentile(const std::deque<double>& values, double q) {
-  std::vector<double> v(values.begin(), values.end());
-  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
-  const std::size_t i = rank == 0 ? 0 : std::min(rank, v.size()) - 1;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), v.end());
-  return v[i];
-}
-
-void keep_recent(std::deque<double>& window, double value) {
-  window.push_back(value);
-  if (window.size() > kTransferHistory) window.pop_front();
-}
-
-// The system clock's rate relative to the PHC needs a baseline far longer than one bracket's
-// jitter: ±25 µs over 1 s would be 25 ppm, over ≥ 16 s it is below the GPIO's own noise.
-constexpr std::int64_t kRateBaselineNs = 16 * kNsPerS;
-constexpr std::size_t kRatePoints = 64;
-constexpr double kRateSane = 1e-3;  // beyond: a system clock step, not a rate
-
-}  // namespace
-
 std::optional<phc::PhcReadings> Conductor::request_reads() {
   ++transfer_status_.read_requests;
   ++counters_.phc_reads;
@@ -324,7 +337,6 @@ void Conductor::read_offset(std::int64_t now) {
   transfer_status_.reads += r->reads.size();
   const std::optional<transfer::Bracket> chosen = selector_.select(r->reads);
   transfer_status_.slow_rejected = selector_.counters().slow_rejected;
-  if (const auto usual = selector_.usual_width_ns()) transfer_status_.usual_bracket_ns = *usual;
   if (!chosen) return;  // slow (or no valid read): no sample this pulse, the next brings one
   const transfer::Transfer t = transfer::transfer_of(*chosen, options_.latch_model);
   note_chosen(t);
@@ -341,9 +353,8 @@ void Conductor::note_chosen(const transfer::Transfer& t) {
   const auto width = static_cast<double>(t.bracket_ns);
   transfer_status_.bracket_ns = width;
   keep_recent(recent_widths_ns_, width);
-  transfer_status_.bracket_p50_ns = percentile(recent_widths_ns_, 0.5);
-  transfer_status_.bracket_p99_ns = percentile(recent_widths_ns_, 0.99);
-  transfer_status_.bracket_max_ns = percentile(recent_widths_ns_, 1.0);
+  if (const auto usual = selector_.usual_width_ns()) transfer_status_.usual_bracket_ns = *usual;
+  percentiles_stale_ = true;
 
   if (previous_read_) {
     const std::int64_t phc_span = t.phc_ns - previous_read_->phc_ns;
@@ -396,7 +407,7 @@ void Conductor::pair_gpio(const transfer::Transfer& t) {
   keep_recent(recent_differences_ns_, *d);
   transfer_status_.gpio_difference_ns = *d;
   transfer_status_.gpio_min_difference_ns = gpio_check_->min_difference_ns();
-  transfer_status_.gpio_difference_p50_ns = percentile(recent_differences_ns_, 0.5);
+  percentiles_stale_ = true;
 }
 
 void Conductor::note_alarm(const transfer::CheckedTransfer& c) {

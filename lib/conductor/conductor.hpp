@@ -135,7 +135,7 @@ class Conductor {
 
   const ConductorCounters& counters() const { return counters_; }
   // The NTP half: the system clock's bound, the transfer method, the GPIO cross-check.
-  const TransferStatus& transfer_status() const { return transfer_status_; }
+  const TransferStatus& transfer_status() const;
   const std::optional<discipline::ClockQuality>& quality() const { return quality_; }
   const std::optional<discipline::PulseMeasurement>& last_pulse() const { return last_pulse_; }
   std::optional<double> last_chrony_offset_ns() const { return last_chrony_offset_ns_; }
@@ -176,6 +176,7 @@ class Conductor {
   double system_rate_ = 0;
   std::size_t rate_anchor_count_ = 0;
   std::deque<double> recent_widths_ns_;
+
   GpioPpsSource* gpio_ = nullptr;
   std::optional<transfer::GpioCrossCheck> gpio_check_;  // always engaged; empty without a wire
   pps::PpsEdgeTracker gpio_edges_;
@@ -194,7 +195,8 @@ class Conductor {
   std::optional<int> gpsd_tai_utc_s_;
   discipline::LeapWarning gpsd_leap_ = discipline::LeapWarning::none;
   ConductorCounters counters_;
-  TransferStatus transfer_status_;
+  mutable TransferStatus transfer_status_;  // percentiles filled in when read
+  mutable bool percentiles_stale_ = false;
 };
 
 }  // namespace nanotime::conductor
