@@ -27,6 +27,7 @@
 #include "sim/report.hpp"
 #include "sim/simulation.hpp"
 #include "svg_plot.hpp"
+#include "system_bench.hpp"
 #include "util/units.hpp"
 
 namespace {
@@ -225,6 +226,10 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_path, "write machine-readable results to FILE ('-': stdout)");
   app.add_option("--svg", svg_path, "draw true error over time (seed 1, every servo) to FILE");
   app.add_option("--svg-profile", svg_profile, "profile for --svg")->capture_default_str();
+  bool system = false;
+  app.add_flag("--system", system,
+               "the NTP half instead: midpoint vs latch model vs GPIO-combined transfer per "
+               "profile (kalman), with the profiles' transfer/ subdirectory");
   bool check = false;
   app.add_flag("--check", check,
                "check issue #4's goals on the results (exit 1 if one fails); needs pi and kalman");
@@ -265,6 +270,32 @@ int main(int argc, char** argv) {
   if (profiles.empty()) {
     fmt::print(stderr, "servo-bench: no profiles in {}\n", profiles_dir);
     return 66;
+  }
+  if (system) {
+    // The transfer's own profiles live beside the contract's (sim/profiles/transfer/).
+    try {
+      std::vector<fs::path> files;
+      const fs::path sub = fs::path(profiles_dir) / "transfer";
+      if (fs::is_directory(sub)) {
+        for (const auto& e : fs::directory_iterator(sub)) {
+          if (e.path().extension() == ".toml") files.push_back(e.path());
+        }
+      }
+      std::sort(files.begin(), files.end());
+      for (const auto& f : files) {
+        if (only_names.empty() ||
+            std::find(only_names.begin(), only_names.end(), f.stem().string()) != only_names.end()) {
+          profiles.push_back(nanotime::sim::load_profile(f.string()));
+        }
+      }
+    } catch (const nanotime::config::ConfigError& e) {
+      fmt::print(stderr, "servo-bench: {}\n", e.what());
+      return nanotime::config::kExitConfig;
+    }
+    return nanotime::bench::system_bench(profiles, seeds, jobs,
+                                         dur->count() > 0 ? std::optional<double>(duration_s)
+                                                          : std::nullopt,
+                                         stdout);
   }
   for (const auto& s : servos) {
     try {
