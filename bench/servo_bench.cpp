@@ -267,7 +267,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "servo-bench: {}: {}\n", profiles_dir, e.code().message());
     return 66;  // EX_NOINPUT
   }
-  if (profiles.empty()) {
+  if (profiles.empty() && !system) {
     fmt::print(stderr, "servo-bench: no profiles in {}\n", profiles_dir);
     return 66;
   }
@@ -291,6 +291,10 @@ int main(int argc, char** argv) {
     } catch (const nanotime::config::ConfigError& e) {
       fmt::print(stderr, "servo-bench: {}\n", e.what());
       return nanotime::config::kExitConfig;
+    }
+    if (profiles.empty()) {
+      fmt::print(stderr, "servo-bench: no profiles in {} or its transfer/\n", profiles_dir);
+      return 66;
     }
     return nanotime::bench::system_bench(profiles, seeds, jobs,
                                          dur->count() > 0 ? std::optional<double>(duration_s)
