@@ -11,6 +11,16 @@
 // that carried its pulse (a pulse can wait for its time message): the reading taken after that
 // EXTTS event is used if it is younger than kMaxReadingAgeNs. Only when pulses have stopped
 // (holdover, no EXTTS for kQuietNs) is the PHC read on the event that allows the sample.
+//
+// The PHC-to-system transfer (lib/transfer, docs/hardware-notes.md#phc-read): of a request's
+// kOffsetSamples reads the ReadSelector keeps the narrowest (a slow request gives no sample
+// this pulse); the latch model (options.latch_model) places its system time, the bracket bounds
+// it. With a GpioPpsSource each wake-up's EXTTS edge is paired with the latest GPIO timestamp
+// (the nearest edge within kGpioPairWindowNs: a both-edges driver's falling edge, a lost or a
+// foreign pulse pairs with nothing), and GpioCrossCheck narrows — or, when the two paths
+// disagree, alarms on — every sample's interval. chronyd is sent the estimate + the GPIO shift;
+// the observer and TransferStatus get the bound. A failed read (phc::PhcReadError) costs one
+// sample; any other PhcError still ends the daemon.
 
 #include <cstdint>
 #include <deque>

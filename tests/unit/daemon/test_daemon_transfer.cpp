@@ -257,3 +257,35 @@ TEST_CASE("TransferStatus shows the recent bracket distribution", "[unit][transf
   CHECK_FALSE(ts.gpio_configured);
   CHECK(ts.gpio_pulses == 0);
 }
+
+TEST_CASE("GPIO differences use the system clock's rate against the PHC, learnt from the reads",
+          "[unit][transfer]") {
+  // The system clock runs 50 ppm fast against the PHC (= TAI): over the 120 ms from the edge to
+  // the read that is 6 µs, which the difference must not mistake for latency.
+  constexpr double kRate = 50e-6;
+  Rig r;
+  r.conductor.set_gpio_pps(&r.gpio);
+  const auto system_at = [](double true_s) {
+    return static_cast<std::int64_t>(kUtc) * kS +
+           std::llround(true_s * 1e9 * (1 + kRate));  // true_s: seconds since kUtc
+  };
+  for (std::int64_t k = 1; k <= 40; ++k) {
+    r.clocks.advance(kS);
+    r.phc.queued.push_back({0, (kUtc + k + 37) * kS});
+    const double read_s = static_cast<double>(k) + 0.12;
+    const std::int64_t latch_system = system_at(read_s);
+    const std::int64_t latch_phc = (kUtc + k + 37) * kS + 120'000'000;
+    r.phc.scripted_reads.push_back([=] {
+      phc::PhcReadings rd;
+      rd.method = phc::OffsetMethod::extended;
+      rd.reads.push_back({latch_system - 49'250, latch_phc, latch_system + 750});
+      return rd;
+    });
+    r.gpio.latest = pps::PpsTimestamp{static_cast<std::uint32_t>(k),
+                                      system_at(static_cast<double>(k)) + 3'000};
+    r.conductor.on_extts_readable();
+  }
+  const TransferStatus& ts = r.conductor.transfer_status();
+  REQUIRE(ts.gpio_difference_ns);
+  CHECK(*ts.gpio_difference_ns == Approx(3'000).margin(20));
+}
