@@ -225,7 +225,9 @@ int main(int argc, char** argv) {
   app.add_option("--jobs", jobs, "parallel runs")->check(CLI::Range(1, 64))->capture_default_str();
   app.add_option("--json", json_path, "write machine-readable results to FILE ('-': stdout)");
   app.add_option("--svg", svg_path, "draw true error over time (seed 1, every servo) to FILE");
-  app.add_option("--svg-profile", svg_profile, "profile for --svg")->capture_default_str();
+  auto* svg_profile_opt =
+      app.add_option("--svg-profile", svg_profile, "profile for --svg (--system: cm4-f9t)")
+          ->capture_default_str();
   bool system = false;
   app.add_flag("--system", system,
                "the NTP half instead: midpoint vs latch model vs GPIO-combined transfer per "
@@ -299,7 +301,8 @@ int main(int argc, char** argv) {
     return nanotime::bench::system_bench(profiles, seeds, jobs,
                                          dur->count() > 0 ? std::optional<double>(duration_s)
                                                           : std::nullopt,
-                                         stdout);
+                                         stdout, svg_path,
+                                         svg_profile_opt->count() > 0 ? svg_profile : "cm4-f9t");
   }
   for (const auto& s : servos) {
     try {

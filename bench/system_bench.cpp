@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -10,6 +11,7 @@
 #include "discipline/engine.hpp"
 #include "sim/report.hpp"
 #include "sim/simulation.hpp"
+#include "svg_plot.hpp"
 
 namespace nanotime::bench {
 namespace {
@@ -39,7 +41,8 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int system_bench(const std::vector<sim::Profile>& profiles, int seeds, unsigned jobs,
-                 std::optional<double> duration_s, std::FILE* out) {
+                 std::optional<double> duration_s, std::FILE* out, const std::string& svg_path,
+                 const std::string& svg_profile) {
   std::vector<Task> tasks;
   for (std::size_t p = 0; p < profiles.size(); ++p) {
     for (std::size_t m = 0; m < std::size(kMethods); ++m) {
@@ -48,6 +51,7 @@ int system_bench(const std::vector<sim::Profile>& profiles, int seeds, unsigned 
     }
   }
   std::vector<sim::SystemStats> results(tasks.size());
+  std::vector<sim::SystemSample> plotted;  // seed 1 of svg_profile, GPIO-combined
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (std::size_t i = next++; i < tasks.size(); i = next++) {
@@ -59,8 +63,12 @@ int system_bench(const std::vector<sim::Profile>& profiles, int seeds, unsigned 
       o.latch_model = method.latch_model;
       o.gpio_wire = method.gpio_wire;
       auto engine = discipline::make_engine(sim::engine_config(profile, "kalman"));
-      const sim::SimResult r = sim::run_simulation(profile, *engine, "kalman", o);
+      sim::SimResult r = sim::run_simulation(profile, *engine, "kalman", o);
       results[i] = sim::make_report(r, profile).system;
+      if (!svg_path.empty() && profile.name == svg_profile && tasks[i].seed == 1 &&
+          method.gpio_wire) {
+        plotted = std::move(r.system);  // one task writes it; read after the join
+      }
     }
   };
   std::vector<std::thread> pool;
@@ -94,6 +102,26 @@ int system_bench(const std::vector<sim::Profile>& profiles, int seeds, unsigned 
                  profiles[p].name, kMethods[m].name, model, median(rms), median(p95),
                  median(max), median(bound), within, twice);
     }
+  }
+  if (svg_path.empty()) return 0;
+  if (plotted.empty()) {
+    fmt::print(stderr, "servo-bench: --svg: no GPIO-combined run of {}\n", svg_profile);
+    return 66;
+  }
+  // About one sample per second: plotted as if per second (60-sample means).
+  Series error{"|error|", {}}, bound{"bound", {}};
+  for (const sim::SystemSample& s : plotted) {
+    error.values.push_back(s.error_ns);
+    bound.values.push_back(s.bound_ns);
+  }
+  std::ofstream svg(svg_path, std::ios::binary | std::ios::trunc);
+  svg << true_error_svg(svg_profile + ", seed 1: system clock |error| and published bound (ns), "
+                                      "GPIO-combined transfer",
+                        {error, bound});
+  svg.close();
+  if (!svg) {
+    fmt::print(stderr, "servo-bench: cannot write {}\n", svg_path);
+    return 74;
   }
   return 0;
 }

@@ -7,14 +7,18 @@
 
 #include <cstdio>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "sim/profile.hpp"
 
 namespace nanotime::bench {
 
-// Prints the table to `out`; returns 0.
+// Prints the table to `out`; with `svg_path`, draws seed 1 of `svg_profile` (each sample's
+// |error| and bound with the GPIO-combined transfer, 60 s means) there. Returns 0, or 74 when
+// the SVG cannot be written.
 int system_bench(const std::vector<sim::Profile>& profiles, int seeds, unsigned jobs,
-                 std::optional<double> duration_s, std::FILE* out);
+                 std::optional<double> duration_s, std::FILE* out,
+                 const std::string& svg_path = "", const std::string& svg_profile = "cm4-f9t");
 
 }  // namespace nanotime::bench
