@@ -27,6 +27,7 @@
 #include "sim/report.hpp"
 #include "sim/simulation.hpp"
 #include "svg_plot.hpp"
+#include "system_bench.hpp"
 #include "util/units.hpp"
 
 namespace {
@@ -224,7 +225,13 @@ int main(int argc, char** argv) {
   app.add_option("--jobs", jobs, "parallel runs")->check(CLI::Range(1, 64))->capture_default_str();
   app.add_option("--json", json_path, "write machine-readable results to FILE ('-': stdout)");
   app.add_option("--svg", svg_path, "draw true error over time (seed 1, every servo) to FILE");
-  app.add_option("--svg-profile", svg_profile, "profile for --svg")->capture_default_str();
+  auto* svg_profile_opt =
+      app.add_option("--svg-profile", svg_profile, "profile for --svg (--system: cm4-f9t)")
+          ->capture_default_str();
+  bool system = false;
+  app.add_flag("--system", system,
+               "the NTP half instead: midpoint vs latch model vs GPIO-combined transfer per "
+               "profile (kalman), with the profiles' transfer/ subdirectory");
   bool check = false;
   app.add_flag("--check", check,
                "check issue #4's goals on the results (exit 1 if one fails); needs pi and kalman");
@@ -262,9 +269,40 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "servo-bench: {}: {}\n", profiles_dir, e.code().message());
     return 66;  // EX_NOINPUT
   }
-  if (profiles.empty()) {
+  if (profiles.empty() && !system) {
     fmt::print(stderr, "servo-bench: no profiles in {}\n", profiles_dir);
     return 66;
+  }
+  if (system) {
+    // The transfer's own profiles live beside the contract's (sim/profiles/transfer/).
+    try {
+      std::vector<fs::path> files;
+      const fs::path sub = fs::path(profiles_dir) / "transfer";
+      if (fs::is_directory(sub)) {
+        for (const auto& e : fs::directory_iterator(sub)) {
+          if (e.path().extension() == ".toml") files.push_back(e.path());
+        }
+      }
+      std::sort(files.begin(), files.end());
+      for (const auto& f : files) {
+        if (only_names.empty() ||
+            std::find(only_names.begin(), only_names.end(), f.stem().string()) != only_names.end()) {
+          profiles.push_back(nanotime::sim::load_profile(f.string()));
+        }
+      }
+    } catch (const nanotime::config::ConfigError& e) {
+      fmt::print(stderr, "servo-bench: {}\n", e.what());
+      return nanotime::config::kExitConfig;
+    }
+    if (profiles.empty()) {
+      fmt::print(stderr, "servo-bench: no profiles in {} or its transfer/\n", profiles_dir);
+      return 66;
+    }
+    return nanotime::bench::system_bench(profiles, seeds, jobs,
+                                         dur->count() > 0 ? std::optional<double>(duration_s)
+                                                          : std::nullopt,
+                                         stdout, svg_path,
+                                         svg_profile_opt->count() > 0 ? svg_profile : "cm4-f9t");
   }
   for (const auto& s : servos) {
     try {

@@ -66,15 +66,26 @@ int main(int argc, char** argv) {
   auto* duration_opt = app.add_option("--duration", duration_s, "override the simulated duration (s)")
       ->check(CLI::PositiveNumber)
       ->needs(simulate);
+  auto* latch_opt = app.add_option("--latch-model", sim.latch_model,
+                                   "the PHC-to-system transfer of the simulated-time run: auto "
+                                   "(default: what the daemon's auto picks), midpoint, "
+                                   "bcm-phy-ptp, precise")
+                        ->needs(simulate);
+  auto* no_gpio_opt = app.add_flag("--no-gpio", sim.no_gpio,
+                                   "cut the profile's [pps_gpio] wire (simulated-time run)")
+                          ->needs(simulate);
   auto* report_opt = app.add_option("--report", sim.report_path,
                                     "write the JSON report to FILE ('-': stdout)")
                          ->type_name("FILE")
                          ->needs(simulate);
   try {
     app.parse(argc, argv);
-    if (realtime && (duration_opt->count() > 0 || report_opt->count() > 0)) {
-      throw CLI::ValidationError("--realtime", "runs until SIGTERM: --duration and --report "
-                                               "belong to the simulated-time mode");
+    if (realtime && (duration_opt->count() > 0 || report_opt->count() > 0 ||
+                     latch_opt->count() > 0 || no_gpio_opt->count() > 0)) {
+      throw CLI::ValidationError("--realtime", "runs until SIGTERM: --duration, --report, "
+                                               "--latch-model and --no-gpio belong to the "
+                                               "simulated-time mode (the daemon's configuration "
+                                               "chooses its latch model)");
     }
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 64;  // --help/--version, or EX_USAGE

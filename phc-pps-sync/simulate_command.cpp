@@ -36,6 +36,14 @@ int run_simulate(const SimulateOptions& o) {
   sim::RunOptions run;
   run.seed = o.seed;
   run.duration_s = o.duration_s;
+  run.latch_model = o.latch_model;
+  run.gpio_wire = !o.no_gpio;
+  try {
+    (void)sim::run_latch_model(profile, run.latch_model);
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "phc-pps-sync: --latch-model: {}\n", e.what());
+    return kExitUsage;
+  }
   const sim::SimResult result = sim::run_simulation(profile, *engine, o.servo, run);
   const sim::Report report = sim::make_report(result, profile);
   const std::string json = sim::report_json(report);

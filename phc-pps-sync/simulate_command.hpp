@@ -14,6 +14,8 @@ struct SimulateOptions {
   std::optional<std::uint64_t> seed;
   std::optional<double> duration_s;
   std::string report_path;  // empty: no JSON; "-": JSON on stdout (summary on stderr)
+  std::string latch_model = "auto";  // the transfer's latch model (sim::RunOptions)
+  bool no_gpio = false;              // cut the [pps_gpio] wire
 };
 
 // Returns the exit code: 0, 78 for a bad profile (file:line on stderr), 64 for a bad servo

@@ -22,7 +22,9 @@ class Simulated final : public conductor::Backend {
   conductor::LinkSource* link() override { return &world_.link(); }
   conductor::TemperatureSource* temperature() override { return world_.temperature(); }
   conductor::TodSource* tod() override { return &world_.tod(); }
+  conductor::GpioPpsSource* gpio_pps() override { return world_.gpio_pps(); }
   std::string describe() const override { return "simulated PHC"; }
+  std::string clock_name() const override { return simulated_clock_name(profile_); }
   bool fixed_devices() const override { return true; }
   void dictate(discipline::EngineConfig& c) const override {
     c.cable_delay_ns = profile_.gnss.cable_delay_ns;  // the simulated antenna's

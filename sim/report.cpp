@@ -66,6 +66,28 @@ ErrorStats error_stats(std::vector<double> values) {
   return s;
 }
 
+SystemStats system_stats(const std::vector<SystemSample>& samples) {
+  SystemStats st;
+  st.samples = samples.size();
+  if (samples.empty()) return st;
+  std::vector<double> errors, bounds;
+  errors.reserve(samples.size());
+  bounds.reserve(samples.size());
+  std::uint64_t within = 0;
+  for (const SystemSample& s : samples) {
+    errors.push_back(s.error_ns);
+    bounds.push_back(s.bound_ns);
+    within += std::abs(s.error_ns) <= s.bound_ns ? 1 : 0;
+    st.over_twice_bound += std::abs(s.error_ns) > 2 * s.bound_ns ? 1 : 0;
+  }
+  st.error_ns = error_stats(std::move(errors));
+  std::sort(bounds.begin(), bounds.end());
+  st.bound_median_ns = bounds[(bounds.size() + 1) / 2 - 1];
+  st.bound_max_ns = bounds.back();
+  st.within_bound_fraction = static_cast<double>(within) / static_cast<double>(samples.size());
+  return st;
+}
+
 Report make_report(const SimResult& r, const Profile& profile) {
   Report rep;
   rep.profile = r.profile;
@@ -119,6 +141,10 @@ Report make_report(const SimResult& r, const Profile& profile) {
   rep.outliers_rejected = r.outliers_rejected;
   rep.mislabelled = r.mislabelled;
   rep.steps = r.steps;
+  rep.system = system_stats(r.system);
+  rep.system.gpio_pulses = r.gpio_pulses;
+  rep.system.gpio_alarms = r.gpio_alarms;
+  rep.system.latch_model = r.latch_model;
   return rep;
 }
 
@@ -145,7 +171,17 @@ std::string report_json(const Report& r) {
   out += fmt::format(
       "  \"pulses\": {{\"seen\": {}, \"lost\": {}, \"outliers_rejected\": {}, \"mislabelled\": {}}},\n",
       r.pulses_seen, r.pulses_lost, r.outliers_rejected, r.mislabelled);
-  out += fmt::format("  \"steps\": {}\n}}\n", r.steps);
+  out += fmt::format("  \"steps\": {},\n", r.steps);
+  const SystemStats& y = r.system;
+  out += fmt::format(
+      "  \"system\": {{\n    \"samples\": {},\n"
+      "    \"error_ns\": {{\"rms\": {}, \"p95\": {}, \"max\": {}}},\n"
+      "    \"bound_ns\": {{\"median\": {}, \"max\": {}}},\n"
+      "    \"within_bound_fraction\": {},\n"
+      "    \"pps_gpio\": {{\"pulses\": {}, \"alarms\": {}}}\n  }}\n}}\n",
+      y.samples, num(y.error_ns.rms), num(y.error_ns.p95), num(y.error_ns.max),
+      num(y.bound_median_ns), num(y.bound_max_ns), num(y.within_bound_fraction, 6),
+      y.gpio_pulses, y.gpio_alarms);
   return out;
 }
 
@@ -171,6 +207,12 @@ std::string report_summary(const Report& r) {
   out += fmt::format("  pulses           {} seen, {} lost, {} outliers rejected, {} mislabelled\n",
                      r.pulses_seen, r.pulses_lost, r.outliers_rejected, r.mislabelled);
   out += fmt::format("  steps            {}\n", r.steps);
+  const SystemStats& y = r.system;
+  out += fmt::format("  system clock     {} samples ({}): error rms {:.0f} ns, max {:.0f} ns; "
+                     "bound median {:.0f} ns; within bound {:.2f}%; GPIO {} pulses, {} alarms\n",
+                     y.samples, y.latch_model.empty() ? "-" : y.latch_model, y.error_ns.rms,
+                     y.error_ns.max, y.bound_median_ns, 100 * y.within_bound_fraction,
+                     y.gpio_pulses, y.gpio_alarms);
   return out;
 }
 

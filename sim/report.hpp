@@ -7,6 +7,8 @@
 //   never locks), leaving out each pps/tod outage, carrier loss, tod_wrong and tod_late window
 //   and the 300 s after it. rms of the signed values; p95 (nearest rank) and max of |value|.
 // - residual_ns: the engine's measured offset of the used pulses of those same seconds.
+// - system: every chronyd sample's |claimed − real| error and published bound (see
+//   docs/simulation.md#report-system); bound median is the nearest-rank median.
 // - holdover: per pps_outage, over its whole seconds: worst |true error|, worst published
 //   error bound (EngineStatus::error_bound_ns; JSON null if infinite), the fraction of seconds
 //   with |true error| ≤ bound, and the seconds announced as clockClass 7.
@@ -38,6 +40,20 @@ struct HoldoverStats {
   double class7_s = 0;
 };
 
+// The NTP half (docs/simulation.md#report-system): every chronyd sample, whole.
+struct SystemStats {
+  std::uint64_t samples = 0;
+  ErrorStats error_ns;              // |claimed − real| (true − system) offset
+  double bound_median_ns = 0;       // the published bound of each sample
+  double bound_max_ns = 0;
+  double within_bound_fraction = 1;
+  std::uint64_t over_twice_bound = 0;  // samples with |error| > 2 × bound (goal: none)
+  std::uint64_t gpio_pulses = 0;
+  std::uint64_t gpio_alarms = 0;
+  std::string latch_model;
+};
+SystemStats system_stats(const std::vector<SystemSample>& samples);
+
 struct Report {
   std::string profile;
   std::string servo;
@@ -54,6 +70,7 @@ struct Report {
   std::uint64_t outliers_rejected = 0;
   std::uint64_t mislabelled = 0;
   std::uint64_t steps = 0;
+  SystemStats system;
 };
 
 inline constexpr double kLockLimitNs = 100;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "sim/world.hpp"
 #include "util/units.hpp"
@@ -15,27 +16,37 @@ constexpr double kChronyLimitNs = 1000;
 
 std::int64_t to_ns(double s) { return std::llround(s * 1e9); }
 
-// chronyd as the judge: every sample against true UTC at the sample's system time.
-class JudgingChrony final : public conductor::ChronySink {
+// chronyd: counts what it is sent (the samples are judged by the observer, which knows how).
+class CountingChrony final : public conductor::ChronySink {
  public:
-  JudgingChrony(const World& world, SimResult& result) : world_(world), res_(result) {}
-  bool send_time(std::int64_t system_ns, double offset_ns, refclock::Leap) override {
+  explicit CountingChrony(SimResult& result) : res_(result) {}
+  bool send_time(std::int64_t, double, refclock::Leap) override {
     ++res_.chrony_samples;
-    const double err = world_.utc_error_ns(system_ns, offset_ns);
-    res_.max_chrony_error_ns = std::max(res_.max_chrony_error_ns, err);
-    if (err > kChronyLimitNs) ++res_.chrony_over_1us;
     return true;
   }
 
  private:
-  const World& world_;
   SimResult& res_;
 };
 
-// Every pulse the engine reports, against the edge it stands for.
+// Every pulse the engine reports, against the edge it stands for; every chronyd sample twice:
+// its PHC time as if read at the true latch instant (`chrony`: the PHC half, unchanged by the
+// transfer), and whole, as chronyd receives it (`system`: the NTP half).
 class PulseJudge final : public conductor::ConductorObserver {
  public:
   PulseJudge(const World& world, SimResult& result) : world_(world), res_(result) {}
+  void chrony_sample(const d::ChronySample& s, const conductor::SampleTransfer& st,
+                     double offset_ns, std::int64_t) override {
+    const std::int64_t latch =
+        world_.true_latch_system_ns(st.transfer.phc_ns).value_or(st.transfer.system_ns);
+    const double phc_err =
+        world_.utc_error_ns(latch, conductor::chrony_offset_ns(st.transfer.phc_ns, latch, s));
+    res_.max_chrony_error_ns = std::max(res_.max_chrony_error_ns, phc_err);
+    if (phc_err > kChronyLimitNs) ++res_.chrony_over_1us;
+    res_.system.push_back({world_.utc_error_ns(st.system_ns, offset_ns), st.bound_ns()});
+    if (st.checked.alarm && !alarm_) ++res_.gpio_alarms;
+    alarm_ = st.checked.alarm;
+  }
   void applied(const d::Output& out, std::int64_t) override {
     if (!out.pulse) return;
     const d::PulseMeasurement& m = *out.pulse;
@@ -50,6 +61,7 @@ class PulseJudge final : public conductor::ConductorObserver {
  private:
   const World& world_;
   SimResult& res_;
+  bool alarm_ = false;
 };
 
 void record_truth(std::int64_t k, const World& world, const d::Engine& engine, SimResult& res) {
@@ -95,6 +107,15 @@ void drive(World& world, conductor::Conductor& c, const DriveOptions& o) {
   }
 }
 
+const transfer::LatchModel& run_latch_model(const Profile& profile, const std::string& name) {
+  if (name == "auto") {
+    return transfer::model_for_driver(simulated_clock_name(profile), profile.phc.precise_offset);
+  }
+  if (const transfer::LatchModel* m = transfer::find_latch_model(name)) return *m;
+  throw std::invalid_argument("unknown latch model '" + name + "' (one of " +
+                              transfer::latch_model_choices() + ")");
+}
+
 discipline::EngineConfig engine_config(const Profile& profile, const std::string& servo) {
   discipline::EngineConfig c;
   c.servo = servo;
@@ -128,12 +149,15 @@ SimResult run_simulation(const Profile& profile, discipline::Engine& engine,
   wo.profile_epoch = true;
   wo.last_pulse = duration_s;
   World world(profile, seed, clocks, wo);
-  JudgingChrony chrony(world, res);
+  CountingChrony chrony(res);
   PulseJudge judge(world, res);
   conductor::ConductorOptions co;
   co.log_events = false;
+  co.latch_model = run_latch_model(profile, options.latch_model);
+  res.latch_model = std::string(co.latch_model.name);
   conductor::Conductor c(engine, world, clocks, &chrony, nullptr, co);
   c.set_observer(&judge);
+  if (options.gpio_wire) c.set_gpio_pps(world.gpio_pps());
   c.start();
 
   DriveOptions dro;
@@ -147,6 +171,9 @@ SimResult run_simulation(const Profile& profile, discipline::Engine& engine,
   res.steps = c.counters().steps;
   res.frequency_commands = c.counters().frequency_commands;
   res.chrony_skipped = c.counters().chrony_skipped;
+  res.gpio_pulses = c.transfer_status().gpio_pulses;
+  res.read_errors = c.transfer_status().read_errors;
+  res.slow_rejected = c.transfer_status().slow_rejected;
   return res;
 }
 

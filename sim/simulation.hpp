@@ -39,6 +39,13 @@ inline constexpr std::int64_t kTickPhaseNs = 500000000;
 // (the operator knows the cable delay, the driver's edges and its frequency limit).
 discipline::EngineConfig engine_config(const Profile& profile, const std::string& servo);
 
+// One chronyd sample as the system clock's NTP half sees it: |claimed − real| (true − system)
+// offset, and the bound the program published for it.
+struct SystemSample {
+  double error_ns = 0;
+  double bound_ns = 0;
+};
+
 struct ResidualSample {
   std::int64_t k = 0;       // true pulse index (seconds from the start)
   double offset_ns = 0;     // what the engine measured
@@ -66,12 +73,29 @@ struct SimResult {
   std::uint64_t frequency_commands = 0;
   std::uint64_t chrony_skipped = 0;        // allowed by the engine, no fresh PHC reading
   double max_chrony_error_ns = 0;          // worst |claimed − true UTC| of a chrony sample
+  // The NTP half (docs/simulation.md#report-system): every chronyd sample, whole.
+  std::vector<SystemSample> system;
+  std::string latch_model;                 // the model the run used (resolved from "auto")
+  std::uint64_t gpio_pulses = 0;           // GPIO pulses the conductor paired with an edge
+  std::uint64_t gpio_alarms = 0;           // times the GPIO/PHC alarm was raised
+  std::uint64_t read_errors = 0;           // failed PHC read requests
+  std::uint64_t slow_rejected = 0;         // requests whose narrowest read was slow
 };
 
 struct RunOptions {
   std::optional<std::uint64_t> seed;       // default: the profile's
   std::optional<double> duration_s;        // default: the profile's
+  // The PHC-to-system transfer: "auto" (the model the daemon's phc_latch_model = "auto" picks
+  // for this simulated PHC, sim::simulated_clock_name) or a model's name ("midpoint", …).
+  std::string latch_model = "auto";
+  // false: the [pps_gpio] wire is cut (the conductor gets no GpioPpsSource), so a bench can
+  // compare the latch model alone with the GPIO-combined transfer on the same world.
+  bool gpio_wire = true;
 };
+
+// The latch model a run uses: `name` ("auto" resolved for the profile's simulated PHC).
+// Throws std::invalid_argument for an unknown name.
+const transfer::LatchModel& run_latch_model(const Profile& profile, const std::string& name);
 
 // Host clocks that stand still until told: mono and realtime advance together.
 class VirtualClocks final : public conductor::Clocks {

@@ -89,7 +89,10 @@ World::World(const Profile& profile, std::uint64_t seed, conductor::Clocks& cloc
       phc_(profile_.phc, seed, profile_.temperature.mean_c,
            [this](double t_s) { return temperature_.true_c(t_s); }),
       planner_(profile_, seed),
+      read_model_(profile_.phc_read, seed),
+      gpio_model_(profile_.pps_gpio, seed),
       has_temperature_(profile_.temperature.present || !profile_.faults.temperature_step.empty()),
+      gpio_(*this),
       tod_(*this),
       link_(*this),
       temperature_source_(*this) {
@@ -209,6 +212,7 @@ void World::generate(std::int64_t k) {
   const SecondPlan plan = planner_.plan(k, ts_, faults_);
   const bool carrier_up = !faults_.carrier_loss(static_cast<double>(k));
   if (plan.rising && (!plan.rising->delivered || !carrier_up)) ++counters_.pulses_lost;
+  if (plan.rising) timestamp_gpio(*plan.rising);
   for (const std::optional<PlannedCapture>& edge : {plan.rising, plan.falling}) {
     if (!edge) continue;
     Queued c;
@@ -235,6 +239,48 @@ void World::generate(std::int64_t k) {
   g.kind = Kind::generate;
   g.k = k + 1;
   push(g);
+}
+
+// The GPIO shares the PHC pin's signal (so its cable delay and sub-ns part), not the PHY: a
+// carrier loss or a lost EXTTS event does not touch it.
+void World::timestamp_gpio(const PlannedCapture& rising) {
+  const std::optional<double> latency = gpio_model_.latency_ns();
+  if (!gpio_model_.present()) return;
+  ++gpio_sequence_;
+  if (!latency) {
+    ++counters_.gpio_lost;
+    return;
+  }
+  gpio_pending_.push_back({rising.t_ns + std::llround(rising.extra_ns + *latency), gpio_sequence_});
+  ++counters_.gpio_pulses;
+}
+
+std::optional<pps::PpsTimestamp> World::Gpio::latest_assert() {
+  w_.sync();
+  // The system clock's reading at the timestamp: the host's, moved back by the time since (in
+  // realtime chronyd steers it, so no anchor taken at the start would do).
+  const std::int64_t mono_now = w_.clocks_.mono_ns();
+  const std::int64_t real_now = w_.clocks_.realtime_ns();
+  while (!w_.gpio_pending_.empty() && w_.gpio_pending_.front().visible_t_ns <= w_.now_t_ns_) {
+    const GpioEdge& e = w_.gpio_pending_.front();
+    const std::int64_t ago_ns = mono_now - (e.visible_t_ns + w_.mono_t0_);
+    w_.gpio_latest_ = pps::PpsTimestamp{e.sequence, real_now - ago_ns};
+    w_.gpio_pending_.pop_front();
+  }
+  return w_.gpio_latest_;
+}
+
+std::string simulated_clock_name(const Profile& profile) {
+  if (profile.phc.precise_offset) return "simulated PHC (cross-timestamping)";
+  if (profile.phc_read.present) return "BCM54210PE PHC (simulated CM4 PHY)";
+  return "simulated PHC";
+}
+
+std::optional<std::int64_t> World::true_latch_system_ns(std::int64_t phc_ns) const {
+  for (const auto& [phc, system] : last_latches_) {
+    if (phc == phc_ns) return system;
+  }
+  return std::nullopt;
 }
 
 std::int64_t World::read_phc(std::int64_t t_ns, double extra_ns) const {
@@ -343,30 +389,37 @@ std::int64_t World::now_ns() {
   return read_phc(now_t_ns_);
 }
 
-phc::SysOffset World::sys_offset(unsigned samples) {
+phc::PhcReadings World::read_system(unsigned reads) {
   // The simulated PHC is a function of the host's mono time: bracket that reading with two
-  // system-clock readings, as PTP_SYS_OFFSET_EXTENDED brackets the PHC read, and keep the
-  // narrowest of `samples` brackets as the driver does — so neither the time between the
-  // clock_gettime calls (hundreds of ns in a sanitizer build) nor a preemption is a bias.
-  // On virtual clocks every bracket is 0 ns wide.
-  std::int64_t best_before = 0, best_mono = 0;
-  std::int64_t best_width = std::numeric_limits<std::int64_t>::max();
-  for (unsigned i = 0; i < std::max(samples, 1U); ++i) {
+  // system-clock readings, as PTP_SYS_OFFSET_EXTENDED brackets the PHC read, and widen it with
+  // the drawn [phc_read] bracket around the latch. On virtual clocks the host's own bracket is
+  // 0 ns wide; in realtime it adds the time between the clock_gettime calls.
+  ++counters_.read_requests;
+  const bool precise = profile_.phc.precise_offset;
+  if (!precise && read_model_.request_fails()) {
+    ++counters_.read_errors;
+    throw phc::PhcReadError(ETIMEDOUT, "simulated PHC: PTP_SYS_OFFSET_EXTENDED failed: "
+                                       "Connection timed out ([phc_read] error_probability)");
+  }
+  phc::PhcReadings r;
+  r.method = precise ? phc::OffsetMethod::precise : phc::OffsetMethod::extended;
+  last_latches_.clear();
+  for (unsigned i = 0; i < std::max(reads, 1U); ++i) {
     const std::int64_t before = clocks_.realtime_ns();
     const std::int64_t mono = clocks_.mono_ns();
     const std::int64_t after = clocks_.realtime_ns();
-    if (after - before < best_width) {
-      best_width = after - before;
-      best_before = before;
-      best_mono = mono;
+    sync_to(mono);
+    const std::int64_t phc_ns = read_phc(std::max(t_of(mono), now_t_ns_));
+    // The host's system clock at the latch (in realtime chronyd steers it: no fixed anchor).
+    const std::int64_t latch = before + (after - before) / 2;
+    last_latches_.emplace_back(phc_ns, latch);
+    if (precise) {  // a cross-timestamp: one exact read
+      r.reads.push_back({latch, phc_ns, latch});
+      break;
     }
+    const DrawnBracket b = read_model_.draw();
+    r.reads.push_back({before + b.before_ns, phc_ns, after + b.after_ns});
   }
-  sync_to(best_mono);
-  phc::SysOffset r;
-  r.phc_ns = read_phc(std::max(t_of(best_mono), now_t_ns_));
-  r.system_ns = best_before + best_width / 2;
-  r.bracket_ns = best_width;
-  r.method = profile_.phc.precise_offset ? phc::OffsetMethod::precise : phc::OffsetMethod::extended;
   return r;
 }
 

@@ -19,8 +19,13 @@
 // Truth counters (pulses seen and lost) and the recent deliveries (to judge the labels the
 // engine gives pulses) are kept here, where the truth is.
 //
-// A PHC read goes through read_phc(): the one place a future read bracket (the CM4's PHY read
-// latency, [phc_read]) draws its numbers.
+// A PHC read (read_system) is latched at the host's present — in realtime too, so the real
+// chronyd of the demo sees what a CM4 gives it — and [phc_read] (sim/phc_read.hpp) draws the
+// system-clock bracket around that instant; a request may fail with phc::PhcReadError
+// (error_probability). [pps_gpio] makes the world a GpioPpsSource: each true rising edge is
+// timestamped with the system clock plus a drawn latency, numbered (a lost pulse skips its
+// number) and visible from that instant on. Neither adds an event to the queue nor draws from
+// another model's stream: runs without these sections are bit-identical to runs before them.
 
 #include <cstdint>
 #include <deque>
@@ -34,6 +39,7 @@
 #include "phc/ptp_clock.hpp"
 #include "sim/faults.hpp"
 #include "sim/phc.hpp"
+#include "sim/phc_read.hpp"
 #include "sim/profile.hpp"
 #include "sim/pulse_plan.hpp"
 #include "sim/temperature.hpp"
@@ -71,7 +77,17 @@ struct WorldOptions {
 struct WorldCounters {
   std::uint64_t pulses_seen = 0;  // real rising edges delivered to user space
   std::uint64_t pulses_lost = 0;  // sent by the receiver, never delivered
+  std::uint64_t read_requests = 0;
+  std::uint64_t read_errors = 0;  // requests failed with ETIMEDOUT ([phc_read] error_probability)
+  std::uint64_t gpio_pulses = 0;  // GPIO edges timestamped
+  std::uint64_t gpio_lost = 0;    // GPIO edges never timestamped
 };
+
+// The driver name (/sys/class/ptp/ptpN/clock_name) the simulated PHC reports, which makes the
+// configuration's phc_latch_model = "auto" (transfer::model_for_driver) pick the right model:
+// with [phc_read] the world describes the CM4's PHY, so bcm-phy-ptp; with precise_offset the
+// caps say cross-timestamping, so precise; otherwise a name no model knows (midpoint).
+std::string simulated_clock_name(const Profile& profile);
 
 class World final : public phc::PtpClock {
  public:
@@ -94,6 +110,9 @@ class World final : public phc::PtpClock {
   // ---- the truth (for runners and tests; the conductor never asks) ----
   // PHC − TAI now (after sync()), exact.
   double true_phc_error_ns() const { return phc_.error_ns(); }
+  // The true system time at which a PHC value of the last request was latched; nullopt if no
+  // read of it gave that value.
+  std::optional<std::int64_t> true_latch_system_ns(std::int64_t phc_ns) const;
   // A chrony sample's claimed UTC (system_ns + offset_ns) − true UTC at that system time, ns.
   // During an inserted leap second either TAI − UTC is a fair claim: the smaller error counts.
   double utc_error_ns(std::int64_t system_ns, double claimed_offset_ns) const;
@@ -111,6 +130,8 @@ class World final : public phc::PtpClock {
   conductor::TemperatureSource* temperature() {
     return has_temperature_ ? &temperature_source_ : nullptr;
   }
+  // The GPIO PPS wire ([pps_gpio]); null without one.
+  conductor::GpioPpsSource* gpio_pps() { return gpio_model_.present() ? &gpio_ : nullptr; }
 
   // ---- phc::PtpClock ----
   phc::PhcCaps caps() override;
@@ -121,7 +142,8 @@ class World final : public phc::PtpClock {
   double set_frequency_ppb(double freq_ppb) override;
   void step_ns(std::int64_t delta_ns) override;
   std::int64_t now_ns() override;
-  phc::SysOffset sys_offset(unsigned samples) override;
+  // Throws phc::PhcReadError when [phc_read] draws a failed request.
+  phc::PhcReadings read_system(unsigned reads) override;
   int poll_fd() const override { return extts_flag_.fd(); }
 
  private:
@@ -185,6 +207,19 @@ class World final : public phc::PtpClock {
    private:
     World& w_;
   };
+  class Gpio final : public conductor::GpioPpsSource {
+   public:
+    explicit Gpio(World& w) : w_(w) {}
+    std::optional<pps::PpsTimestamp> latest_assert() override;
+    std::string describe() const override { return "simulated GPIO PPS"; }
+
+   private:
+    World& w_;
+  };
+  struct GpioEdge {
+    std::int64_t visible_t_ns = 0;  // the kernel's timestamp (true time) exists from then on
+    std::uint32_t sequence = 0;
+  };
   struct Anchor {
     std::int64_t real_minus_mono_ns = 0;
     std::int64_t start_utc_s = 0;
@@ -203,6 +238,7 @@ class World final : public phc::PtpClock {
   void dispatch(const Queued& q);
   void generate(std::int64_t k);
   void capture(const Queued& q);
+  void timestamp_gpio(const PlannedCapture& rising);
   bool deliver(const Capture& c);  // false: EXTTS is off
 
   Profile profile_;
@@ -217,6 +253,8 @@ class World final : public phc::PtpClock {
   TemperatureModel temperature_;
   SimulatedPhc phc_;
   PulsePlanner planner_;
+  PhcReadModel read_model_;
+  GpioPpsModel gpio_model_;
   bool has_temperature_;
 
   std::priority_queue<Queued, std::vector<Queued>, Later> queue_;
@@ -235,6 +273,11 @@ class World final : public phc::PtpClock {
   std::vector<gpsd::Event> tod_ready_;
   std::optional<bool> link_ready_;
   ReadyFlag extts_flag_, tod_flag_, link_flag_;
+  std::vector<std::pair<std::int64_t, std::int64_t>> last_latches_;  // (phc, true system time)
+  std::deque<GpioEdge> gpio_pending_;
+  std::optional<pps::PpsTimestamp> gpio_latest_;
+  std::uint32_t gpio_sequence_ = 0;
+  Gpio gpio_;
   Tod tod_;
   Link link_;
   Temperature temperature_source_;

@@ -11,8 +11,19 @@
 // that carried its pulse (a pulse can wait for its time message): the reading taken after that
 // EXTTS event is used if it is younger than kMaxReadingAgeNs. Only when pulses have stopped
 // (holdover, no EXTTS for kQuietNs) is the PHC read on the event that allows the sample.
+//
+// The PHC-to-system transfer (lib/transfer, docs/hardware-notes.md#phc-read): of a request's
+// kOffsetSamples reads the ReadSelector keeps the narrowest (a slow request gives no sample
+// this pulse); the latch model (options.latch_model) places its system time, the bracket bounds
+// it. With a GpioPpsSource each wake-up's EXTTS edge is paired with the latest GPIO timestamp
+// (the nearest edge within kGpioPairWindowNs: a both-edges driver's falling edge, a lost or a
+// foreign pulse pairs with nothing), and GpioCrossCheck narrows — or, when the two paths
+// disagree, alarms on — every sample's interval. chronyd is sent the estimate + the GPIO shift;
+// the observer and TransferStatus get the bound. A failed read (phc::PhcReadError) costs one
+// sample; any other PhcError still ends the daemon.
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <vector>
 
@@ -22,13 +33,21 @@
 #include "phc/ptp_clock.hpp"
 #include "transfer/gpio_cross_check.hpp"
 #include "transfer/latch_model.hpp"
+#include "transfer/read_selector.hpp"
 
 namespace nanotime::conductor {
 
 inline constexpr std::int64_t kMaxReadingAgeNs = 1'000'000'000;
 inline constexpr std::int64_t kQuietNs = 1'500'000'000;
-// PTP_SYS_OFFSET(_EXTENDED) samples per reading: one ioctl; the driver keeps the best bracket.
+// PTP_SYS_OFFSET(_EXTENDED) reads per request: one ioctl; the narrowest is used
+// (transfer::ReadSelector). Every read disables the CM4 PHY's EXTTS capture while it runs
+// (docs/hardware-notes.md#phc-read): the budget is what a CM4 can afford, keep it small.
 inline constexpr unsigned kOffsetSamples = 3;
+// A GPIO timestamp pairs with an EXTTS edge when the two paths put it this close: the GPIO's
+// latency tails stay far below it, a both-edges driver's falling edge (0.1 s later) far above.
+inline constexpr double kGpioPairWindowNs = 10e6;
+// Recent chosen bracket widths and GPIO differences kept for the status percentiles.
+inline constexpr std::size_t kTransferHistory = 64;
 
 struct ConductorOptions {
   unsigned pin = 0;
@@ -47,6 +66,16 @@ struct ConductorOptions {
   transfer::GpioCheckConfig gpio_check;
 };
 
+// What one chronyd sample was computed from: the chosen PHC read, the latch model's estimate of
+// its system time, the GPIO cross-check, and what chronyd was told.
+struct SampleTransfer {
+  phc::OffsetMethod method = phc::OffsetMethod::basic;
+  transfer::Transfer transfer;        // the chosen read: PHC value, estimate, bracket interval
+  transfer::CheckedTransfer checked;  // after the GPIO cross-check (PHC bound included)
+  std::int64_t system_ns = 0;         // transfer.system_ns + the GPIO shift: sent to chronyd
+  double bound_ns() const { return checked.bound_ns(); }  // |claimed − real| ≤ this
+};
+
 // Sees what the conductor did, as it did it: where the virtual-time runner judges each pulse
 // and sample against the truth, and where a recorder would plug in. Default: nothing.
 class ConductorObserver {
@@ -54,9 +83,10 @@ class ConductorObserver {
   virtual ~ConductorObserver() = default;
   // An engine output, after its commands were applied.
   virtual void applied(const discipline::Output& /*out*/, std::int64_t /*now_mono_ns*/) {}
-  // A chrony sample as sent (delivered or not), with the PHC reading it was computed from.
+  // A chrony sample as sent (delivered or not), with the transfer it was computed from (and its
+  // bound: sample.bound_ns()).
   virtual void chrony_sample(const discipline::ChronySample& /*sample*/,
-                             const phc::SysOffset& /*reading*/, double /*offset_ns*/,
+                             const SampleTransfer& /*transfer*/, double /*offset_ns*/,
                              std::int64_t /*now_mono_ns*/) {}
 };
 
@@ -80,9 +110,10 @@ discipline::ClockQuality final_quality(const discipline::ClockQuality& current);
 // Engine leap warning → chrony's leap field.
 refclock::Leap to_chrony_leap(discipline::LeapWarning w);
 
-// True UTC − system time of one PHC reading, for the engine's sample permission:
-//   true UTC = phc − phc_minus_tai_ns − tai_utc_s·1e9;  offset = true UTC − system.
-double chrony_offset_ns(const phc::SysOffset& reading, const discipline::ChronySample& s);
+// True UTC − system time of a PHC value read at system time system_ns, for the engine's sample
+// permission:  true UTC = phc − phc_minus_tai_ns − tai_utc_s·1e9;  offset = true UTC − system.
+double chrony_offset_ns(std::int64_t phc_ns, std::int64_t system_ns,
+                        const discipline::ChronySample& s);
 
 class Conductor {
  public:
@@ -109,10 +140,12 @@ class Conductor {
   void set_ptp4l(QualityPublisher* ptp4l, std::int64_t now_mono_ns);
   // Null: none. Must outlive the conductor (or be reset first).
   void set_observer(ConductorObserver* observer) { observer_ = observer; }
+  // The GPIO PPS cross-check's source (null: none). Must outlive the conductor.
+  void set_gpio_pps(GpioPpsSource* gpio);
 
   const ConductorCounters& counters() const { return counters_; }
   // The NTP half: the system clock's bound, the transfer method, the GPIO cross-check.
-  const TransferStatus& transfer_status() const { return transfer_status_; }
+  const TransferStatus& transfer_status() const;
   const std::optional<discipline::ClockQuality>& quality() const { return quality_; }
   const std::optional<discipline::PulseMeasurement>& last_pulse() const { return last_pulse_; }
   std::optional<double> last_chrony_offset_ns() const { return last_chrony_offset_ns_; }
@@ -127,6 +160,11 @@ class Conductor {
   void feed(const discipline::Event& event, std::int64_t now_mono_ns);
   void apply(const discipline::Output& out, std::int64_t now_mono_ns);
   void read_offset(std::int64_t now_mono_ns);
+  std::optional<phc::PhcReadings> request_reads();
+  void note_chosen(const transfer::Transfer& t);
+  void pair_gpio(const transfer::Transfer& t);
+  std::optional<double> match_gpio(const pps::PpsTimestamp& edge, const transfer::Transfer& t);
+  void note_alarm(const transfer::CheckedTransfer& c);
   void send_chrony(const discipline::ChronySample& s, std::int64_t now_mono_ns);
   void feed_gpsd(const gpsd::Event& e, std::int64_t now_mono_ns, std::int64_t now_real_ns);
   void arm_extts();
@@ -141,7 +179,18 @@ class Conductor {
   ConductorObserver* observer_ = nullptr;
 
   std::vector<phc::ExttsRecord> records_;
-  std::optional<phc::SysOffset> reading_;
+  std::vector<std::int64_t> wake_edges_phc_ns_;  // this wake-up's edges on our channel
+  transfer::ReadSelector selector_;
+  std::optional<SampleTransfer> reading_;  // the last request's chosen read (checked on send)
+  std::optional<transfer::Transfer> previous_read_;  // for the system clock's rate vs the PHC
+  double system_rate_ = 0;
+  std::size_t rate_anchor_count_ = 0;
+  std::deque<double> recent_widths_ns_;
+
+  GpioPpsSource* gpio_ = nullptr;
+  std::optional<transfer::GpioCrossCheck> gpio_check_;  // always engaged; empty without a wire
+  pps::PpsEdgeTracker gpio_edges_;
+  std::deque<double> recent_differences_ns_;
   std::int64_t reading_mono_ns_ = 0;
   bool reading_used_ = false;
   std::optional<std::int64_t> last_extts_mono_ns_;
@@ -156,7 +205,8 @@ class Conductor {
   std::optional<int> gpsd_tai_utc_s_;
   discipline::LeapWarning gpsd_leap_ = discipline::LeapWarning::none;
   ConductorCounters counters_;
-  TransferStatus transfer_status_;
+  mutable TransferStatus transfer_status_;  // percentiles filled in when read
+  mutable bool percentiles_stale_ = false;
 };
 
 }  // namespace nanotime::conductor

@@ -36,6 +36,12 @@ std::string hint_for(int err) {
 
 bool unsupported(int err) { return err == EOPNOTSUPP || err == ENOTTY || err == EINVAL; }
 
+// Errors of one read on a device that is still there: an MDIO access that timed out (ETIMEDOUT,
+// seen on CM5), a bus error, an interrupted or busy driver. ENODEV, EBADF & co. are not.
+bool transient_read_error(int err) {
+  return err == ETIMEDOUT || err == EIO || err == EAGAIN || err == EBUSY || err == EINTR;
+}
+
 }  // namespace
 
 void LinuxPtpClock::fail(int err, const std::string& what, const std::string& hint) const {
@@ -161,33 +167,42 @@ std::int64_t LinuxPtpClock::now_ns() {
   return static_cast<std::int64_t>(ts.tv_sec) * util::kNsPerS + ts.tv_nsec;
 }
 
-SysOffset LinuxPtpClock::sys_offset(unsigned samples) {
-  if (samples == 0) samples = 1;
-  if (samples > PTP_MAX_SAMPLES) samples = PTP_MAX_SAMPLES;
+void LinuxPtpClock::fail_read(int err, const std::string& what) const {
+  // A request that failed on a living device: one sample lost, not the daemon.
+  if (transient_read_error(err)) {
+    throw PhcReadError(err, fmt::format("{}: {}: {} (this read only; the next pulse reads again)",
+                                        device_, what, std::strerror(err)));
+  }
+  fail(err, what);
+}
+
+PhcReadings LinuxPtpClock::read_system(unsigned reads) {
+  if (reads == 0) reads = 1;
+  if (reads > PTP_MAX_SAMPLES) reads = PTP_MAX_SAMPLES;
   if (!precise_unsupported_) {
     struct ptp_sys_offset_precise p {};
     int r = sys_.ioctl(fd_, PTP_SYS_OFFSET_PRECISE, &p);
-    if (r >= 0) return precise_sample(p);
-    if (!unsupported(-r)) fail(-r, "PTP_SYS_OFFSET_PRECISE failed");
+    if (r >= 0) return PhcReadings{OffsetMethod::precise, {precise_read(p)}};
+    if (!unsupported(-r)) fail_read(-r, "PTP_SYS_OFFSET_PRECISE failed");
     precise_unsupported_ = true;  // no getcrosststamp (e.g. the CM4 PHY): never ask again
   }
   if (!extended_unsupported_) {
     struct ptp_sys_offset_extended e {};
-    e.n_samples = samples;
+    e.n_samples = reads;
     int r = sys_.ioctl(fd_, PTP_SYS_OFFSET_EXTENDED, &e);
     if (r >= 0) {
-      if (auto s = best_extended_sample(e)) return *s;
-      fail(EIO, "PTP_SYS_OFFSET_EXTENDED returned no usable sample");
+      if (auto v = extended_reads(e)) return PhcReadings{OffsetMethod::extended, std::move(*v)};
+      fail_read(EIO, "PTP_SYS_OFFSET_EXTENDED returned no reads");
     }
-    if (!unsupported(-r)) fail(-r, "PTP_SYS_OFFSET_EXTENDED failed");
+    if (!unsupported(-r)) fail_read(-r, "PTP_SYS_OFFSET_EXTENDED failed");
     extended_unsupported_ = true;
   }
   struct ptp_sys_offset b {};
-  b.n_samples = samples;
+  b.n_samples = reads;
   int r = sys_.ioctl(fd_, PTP_SYS_OFFSET, &b);
-  if (r < 0) fail(-r, "PTP_SYS_OFFSET failed");
-  if (auto s = best_basic_sample(b)) return *s;
-  fail(EIO, "PTP_SYS_OFFSET returned no usable sample");
+  if (r < 0) fail_read(-r, "PTP_SYS_OFFSET failed");
+  if (auto v = basic_reads(b)) return PhcReadings{OffsetMethod::basic, std::move(*v)};
+  fail_read(EIO, "PTP_SYS_OFFSET returned no reads");
 }
 
 std::string phc_device_for_interface(Syscalls& sys, const std::string& ifname) {

@@ -11,7 +11,8 @@
 //  - clock_adjtime acts on one mode per call on a PHC (ADJ_SETOFFSET wins over ADJ_FREQUENCY);
 //  - driver max_adj is not a real limit (100 000 000 ppb on the CM4 PHY): frequency is clamped
 //    to a configured limit far below it;
-//  - PRECISE → EXTENDED → basic offset methods; the first that works is remembered.
+//  - PRECISE → EXTENDED → basic offset methods; the first that works is remembered; a read
+//    that fails on a living device (ETIMEDOUT on CM5) is a PhcReadError, not a dead PHC.
 // Every system call goes through Syscalls so that the tests can check them.
 
 #include <string>
@@ -42,7 +43,7 @@ class LinuxPtpClock final : public PtpClock {
   double set_frequency_ppb(double freq_ppb) override;
   void step_ns(std::int64_t delta_ns) override;
   std::int64_t now_ns() override;
-  SysOffset sys_offset(unsigned samples) override;
+  PhcReadings read_system(unsigned reads) override;
   int poll_fd() const override { return fd_; }
 
   clockid_t clock_id() const { return clock_id_from_fd(fd_); }
@@ -51,6 +52,8 @@ class LinuxPtpClock final : public PtpClock {
  private:
   void extts_request(unsigned channel, unsigned flags, const char* what);
   [[noreturn]] void fail(int err, const std::string& what, const std::string& hint = {}) const;
+  // PhcReadError for a transient error of a read request, PhcError otherwise.
+  [[noreturn]] void fail_read(int err, const std::string& what) const;
 
   Syscalls& sys_;
   std::string device_;

@@ -52,49 +52,34 @@ std::int64_t to_ns(const struct ptp_clock_time& t) {
 
 namespace {
 
-// One (before, phc, after) triple → offset sample; midpoint without overflow.
-SysOffset triple(const struct ptp_clock_time& before, const struct ptp_clock_time& phc,
-                 const struct ptp_clock_time& after, OffsetMethod method) {
-  std::int64_t b = to_ns(before), a = to_ns(after);
-  SysOffset s;
-  s.phc_ns = to_ns(phc);
-  s.bracket_ns = a - b;
-  s.system_ns = b + s.bracket_ns / 2;
-  s.method = method;
-  return s;
+PhcRead triple(const struct ptp_clock_time& before, const struct ptp_clock_time& phc,
+               const struct ptp_clock_time& after) {
+  return PhcRead{to_ns(before), to_ns(phc), to_ns(after)};
 }
 
 }  // namespace
 
-std::optional<SysOffset> best_extended_sample(const struct ptp_sys_offset_extended& r) {
+std::optional<std::vector<PhcRead>> extended_reads(const struct ptp_sys_offset_extended& r) {
   if (r.n_samples == 0 || r.n_samples > PTP_MAX_SAMPLES) return std::nullopt;
-  std::optional<SysOffset> best;
-  for (unsigned i = 0; i < r.n_samples; ++i) {
-    SysOffset s = triple(r.ts[i][0], r.ts[i][1], r.ts[i][2], OffsetMethod::extended);
-    if (s.bracket_ns < 0) continue;  // system clock stepped during the read: meaningless
-    if (!best || s.bracket_ns < best->bracket_ns) best = s;
-  }
-  return best;
+  std::vector<PhcRead> out;
+  out.reserve(r.n_samples);
+  for (unsigned i = 0; i < r.n_samples; ++i) out.push_back(triple(r.ts[i][0], r.ts[i][1], r.ts[i][2]));
+  return out;
 }
 
-std::optional<SysOffset> best_basic_sample(const struct ptp_sys_offset& r) {
+std::optional<std::vector<PhcRead>> basic_reads(const struct ptp_sys_offset& r) {
   if (r.n_samples == 0 || r.n_samples > PTP_MAX_SAMPLES) return std::nullopt;
-  std::optional<SysOffset> best;
+  std::vector<PhcRead> out;
+  out.reserve(r.n_samples);
   for (unsigned i = 0; i < r.n_samples; ++i) {
-    SysOffset s = triple(r.ts[2 * i], r.ts[2 * i + 1], r.ts[2 * i + 2], OffsetMethod::basic);
-    if (s.bracket_ns < 0) continue;
-    if (!best || s.bracket_ns < best->bracket_ns) best = s;
+    out.push_back(triple(r.ts[2 * i], r.ts[2 * i + 1], r.ts[2 * i + 2]));
   }
-  return best;
+  return out;
 }
 
-SysOffset precise_sample(const struct ptp_sys_offset_precise& r) {
-  SysOffset s;
-  s.phc_ns = to_ns(r.device);
-  s.system_ns = to_ns(r.sys_realtime);
-  s.bracket_ns = 0;
-  s.method = OffsetMethod::precise;
-  return s;
+PhcRead precise_read(const struct ptp_sys_offset_precise& r) {
+  const std::int64_t system_ns = to_ns(r.sys_realtime);
+  return PhcRead{system_ns, to_ns(r.device), system_ns};
 }
 
 std::vector<ExttsRecord> parse_extts_events(std::span<const std::byte> bytes) {

@@ -29,12 +29,13 @@ double clamp_frequency_ppb(double requested_ppb, double limit_ppb, int max_adj_p
 
 std::int64_t to_ns(const struct ptp_clock_time& t);
 
-// PTP_SYS_OFFSET_EXTENDED: the sample with the tightest [before, after] bracket; the system
-// time of the PHC read is the middle of that bracket. nullopt when n_samples is 0 or > 25.
-std::optional<SysOffset> best_extended_sample(const struct ptp_sys_offset_extended& r);
-// PTP_SYS_OFFSET (interleaved sys, phc, sys, ..., sys): same selection over the triples.
-std::optional<SysOffset> best_basic_sample(const struct ptp_sys_offset& r);
-SysOffset precise_sample(const struct ptp_sys_offset_precise& r);
+// PTP_SYS_OFFSET_EXTENDED: every (before, phc, after) triple, in order, backwards ones included
+// (the selector counts and skips them). nullopt when n_samples is 0 or > 25.
+std::optional<std::vector<PhcRead>> extended_reads(const struct ptp_sys_offset_extended& r);
+// PTP_SYS_OFFSET (interleaved sys, phc, sys, ..., sys): the triples around each PHC value.
+std::optional<std::vector<PhcRead>> basic_reads(const struct ptp_sys_offset& r);
+// PTP_SYS_OFFSET_PRECISE: one exact read, before == after.
+PhcRead precise_read(const struct ptp_sys_offset_precise& r);
 
 // The bytes returned by read() on a PHC: whole struct ptp_extts_event records.
 // A trailing partial record (never produced by the kernel) is ignored.

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "phc/phc_read.hpp"
+
 namespace nanotime::phc {
 
 class PhcError : public std::runtime_error {
@@ -48,15 +50,19 @@ struct ExttsRecord {
 enum class OffsetMethod { precise, extended, basic };
 std::string_view method_name(OffsetMethod m);
 
-// One PHC reading paired with a CLOCK_REALTIME reading of the same instant.
-// phc_ns − system_ns is the PHC − system offset; bracket_ns is the width of the system-clock
-// window the PHC read happened in (0 for PRECISE, i.e. hardware cross-timestamp).
-struct SysOffset {
-  std::int64_t phc_ns = 0;
-  std::int64_t system_ns = 0;
-  std::int64_t bracket_ns = 0;
+// A failed PHC read (e.g. ETIMEDOUT from PTP_SYS_OFFSET_EXTENDED when an MDIO access times out,
+// seen on CM5): the device is still there, this request gave nothing. The caller skips one
+// sample; any other PhcError means the device itself is in trouble.
+class PhcReadError : public PhcError {
+ public:
+  using PhcError::PhcError;
+};
+
+// Every read of one request, in the order the driver made them (some may be invalid: after <
+// before when the system clock was stepped meanwhile). Choosing one is lib/transfer's job.
+struct PhcReadings {
   OffsetMethod method = OffsetMethod::basic;
-  std::int64_t offset_ns() const { return phc_ns - system_ns; }
+  std::vector<PhcRead> reads;
 };
 
 class PtpClock {
@@ -77,8 +83,10 @@ class PtpClock {
   // Step the clock by delta_ns (ADJ_SETOFFSET). Read-then-write in most drivers: µs-imprecise.
   virtual void step_ns(std::int64_t delta_ns) = 0;
   virtual std::int64_t now_ns() = 0;
-  // PHC − CLOCK_REALTIME with the best method the driver supports; `samples` for EXTENDED/basic.
-  virtual SysOffset sys_offset(unsigned samples) = 0;
+  // One request for `reads` PHC reads bracketed by CLOCK_REALTIME, with the best method the
+  // driver supports (PRECISE gives one exact read whatever `reads` says). Throws PhcReadError
+  // when this request failed but the device lives, PhcError otherwise.
+  virtual PhcReadings read_system(unsigned reads) = 0;
   // The file descriptor to poll for EXTTS events (POLLIN), or −1.
   virtual int poll_fd() const = 0;
 };

@@ -3,16 +3,13 @@
 // (CLOCK_REALTIME) readings taken just before and just after the access that latched it. The
 // driver latches the PHC somewhere inside [before, after]; where exactly depends on the driver
 // (latch_model.hpp). See docs/hardware-notes.md#phc-read.
+//
+// The same type as the PHC read API's phc::PhcRead, so a request's reads come here unconverted.
 
-#include <cstdint>
+#include "phc/phc_read.hpp"
 
 namespace nanotime::transfer {
 
-struct Bracket {
-  std::int64_t before_ns = 0;  // system clock before the access
-  std::int64_t phc_ns = 0;     // the PHC value latched during it
-  std::int64_t after_ns = 0;   // system clock after it
-  std::int64_t width_ns() const { return after_ns - before_ns; }
-};
+using Bracket = phc::PhcRead;
 
 }  // namespace nanotime::transfer

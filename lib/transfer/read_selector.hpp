@@ -19,6 +19,7 @@
 #include <deque>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "transfer/bracket.hpp"
 
@@ -56,8 +57,11 @@ class ReadSelector {
   const ReadSelectorCounters& counters() const { return counters_; }
 
  private:
+  void remember(std::int64_t width_ns);
+
   ReadSelectorConfig config_;
-  std::deque<std::int64_t> widths_;
+  std::deque<std::int64_t> widths_;   // accepted widths, oldest first
+  std::vector<std::int64_t> sorted_;  // the same, sorted
   std::size_t slow_in_a_row_ = 0;
   ReadSelectorCounters counters_;
 };

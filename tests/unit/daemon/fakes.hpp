@@ -54,8 +54,15 @@ class FakeEngine final : public d::Engine {
 class FakePtpClock final : public phc::PtpClock {
  public:
   std::deque<phc::ExttsRecord> queued;
-  phc::SysOffset next_offset;
-  int sys_offset_calls = 0;
+  // What read_system() gives unless `scripted_reads` has something: one zero-width read of
+  // phc_ns at system_ns.
+  struct {
+    std::int64_t phc_ns = 0;
+    std::int64_t system_ns = 0;
+  } next_offset;
+  // Requests to answer first, in order (a function may throw phc::PhcReadError).
+  std::deque<std::function<phc::PhcReadings()>> scripted_reads;
+  int read_calls = 0;
   int enable_calls = 0;
   int disable_calls = 0;
   int pin_calls = 0;
@@ -93,9 +100,17 @@ class FakePtpClock final : public phc::PtpClock {
     calls.push_back("step");
   }
   std::int64_t now_ns() override { return next_offset.phc_ns; }
-  phc::SysOffset sys_offset(unsigned) override {
-    ++sys_offset_calls;
-    return next_offset;
+  phc::PhcReadings read_system(unsigned) override {
+    ++read_calls;
+    if (!scripted_reads.empty()) {
+      auto next = std::move(scripted_reads.front());
+      scripted_reads.pop_front();
+      return next();
+    }
+    phc::PhcReadings r;
+    r.method = phc::OffsetMethod::extended;
+    r.reads.push_back({next_offset.system_ns, next_offset.phc_ns, next_offset.system_ns});
+    return r;
   }
   int poll_fd() const override { return -1; }
   bool enabled = false;

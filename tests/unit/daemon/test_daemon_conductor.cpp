@@ -84,7 +84,7 @@ TEST_CASE("an EXTTS event: exactly one PHC read and one SOCK sample, sign by han
 
   // By hand: true UTC = phc − 300 − 37 s = UTC 00:00:00.120000200; the system clock reads
   // .120001000, i.e. it is 800 ns FAST: offset (true − system) = −800 ns.
-  CHECK(r.phc.sys_offset_calls == 1);
+  CHECK(r.phc.read_calls == 1);
   REQUIRE(r.chrony.samples.size() == 1);
   CHECK(r.chrony.samples[0].offset_ns == Approx(-800).margin(1e-6));
   CHECK(r.chrony.samples[0].system_ns == kUtc * kS + 120'001'000);
@@ -110,7 +110,7 @@ TEST_CASE("no PHC read and no sample while the engine withholds samples", "[unit
     r.conductor.on_extts_readable();
     r.clocks.advance(kS);
   }
-  CHECK(r.phc.sys_offset_calls == 0);  // converging: no sample can follow, so no read
+  CHECK(r.phc.read_calls == 0);  // converging: no sample can follow, so no read
   CHECK(r.chrony.samples.empty());
   CHECK(r.engine.of<d::ExttsEvent>().size() == 5);
 }
@@ -121,7 +121,7 @@ TEST_CASE("tracking but withheld: one read per edge, no sample", "[unit]") {
   r.engine.script = nullptr;
   r.phc.queued.push_back({0, (kUtc + 37) * kS});
   r.conductor.on_extts_readable();
-  CHECK(r.phc.sys_offset_calls == 1);
+  CHECK(r.phc.read_calls == 1);
   CHECK(r.chrony.samples.empty());
 }
 
@@ -139,13 +139,13 @@ TEST_CASE("a permission that comes with the time message uses the edge's reading
   r.phc.next_offset.phc_ns = (kUtc + 37) * kS + 100'000'000;
   r.phc.next_offset.system_ns = kUtc * kS + 100'000'000;
   r.conductor.on_extts_readable();
-  CHECK(r.phc.sys_offset_calls == 1);
+  CHECK(r.phc.read_calls == 1);
   CHECK(r.chrony.samples.empty());
 
   r.clocks.advance(400'000'000);  // the time message 0.4 s later: near no edge, but no read
   r.conductor.on_tod_events({gpsd::FixState{3},
                              gpsd::TimeReport{kUtc * kS, r.clocks.real - 1'000'000}});
-  CHECK(r.phc.sys_offset_calls == 1);
+  CHECK(r.phc.read_calls == 1);
   REQUIRE(r.chrony.samples.size() == 1);
   CHECK(r.chrony.samples[0].offset_ns == Approx(50));  // true = phc + 50 − 37 s = system + 50
   CHECK(r.chrony.samples[0].leap == refclock::Leap::insert);
@@ -153,7 +153,7 @@ TEST_CASE("a permission that comes with the time message uses the edge's reading
   // A second permission for the same reading sends nothing (and reads nothing near an edge).
   r.conductor.on_tod_events({gpsd::TimeReport{kUtc * kS, r.clocks.real}});
   CHECK(r.chrony.samples.size() == 1);
-  CHECK(r.phc.sys_offset_calls == 1);
+  CHECK(r.phc.read_calls == 1);
   CHECK(r.conductor.counters().chrony_skipped == 1);
 }
 
@@ -162,7 +162,7 @@ TEST_CASE("holdover: a sample allowed on a tick reads the PHC on that tick", "[u
   r.set_tracking();
   r.phc.queued.push_back({0, (kUtc + 37) * kS});
   r.conductor.on_extts_readable();
-  const int reads_after_edge = r.phc.sys_offset_calls;
+  const int reads_after_edge = r.phc.read_calls;
   r.engine.script = [](const d::Event& e) {
     d::Output o;
     if (std::holds_alternative<d::Tick>(e)) {
@@ -175,13 +175,13 @@ TEST_CASE("holdover: a sample allowed on a tick reads the PHC on that tick", "[u
   r.phc.next_offset.phc_ns = (kUtc + 39) * kS + 5;
   r.phc.next_offset.system_ns = (kUtc + 2) * kS;
   r.conductor.on_tick(std::nullopt);
-  CHECK(r.phc.sys_offset_calls == reads_after_edge + 1);
+  CHECK(r.phc.read_calls == reads_after_edge + 1);
   REQUIRE(r.chrony.samples.size() == 1);
   CHECK(r.chrony.samples[0].offset_ns == Approx(5));
   r.clocks.advance(kS);
   r.conductor.on_tick(std::nullopt);
   CHECK(r.chrony.samples.size() == 2);
-  CHECK(r.phc.sys_offset_calls == reads_after_edge + 2);
+  CHECK(r.phc.read_calls == reads_after_edge + 2);
 }
 
 TEST_CASE("several queued events: each fed, the PHC read once", "[unit]") {
@@ -194,7 +194,7 @@ TEST_CASE("several queued events: each fed, the PHC read once", "[unit]") {
   r.conductor.on_extts_readable();
   CHECK(r.engine.of<d::ExttsEvent>().size() == 2);
   CHECK(r.conductor.counters().extts_other_channel == 1);
-  CHECK(r.phc.sys_offset_calls == 1);
+  CHECK(r.phc.read_calls == 1);
   CHECK(r.chrony.samples.size() == 1);
 }
 
@@ -325,13 +325,13 @@ TEST_CASE("a live cable-delay change moves each edge's PHC time", "[unit]") {
 }
 
 TEST_CASE("chrony offset and leap helpers", "[unit]") {
-  phc::SysOffset s;
-  s.phc_ns = (kUtc + 37) * kS + 10;
-  s.system_ns = kUtc * kS;
-  CHECK(chrony_offset_ns(s, d::ChronySample{10.5, 37, d::LeapWarning::none, 0}) ==
+  const std::int64_t phc_ns = (kUtc + 37) * kS + 10;
+  const std::int64_t system_ns = kUtc * kS;
+  CHECK(chrony_offset_ns(phc_ns, system_ns, d::ChronySample{10.5, 37, d::LeapWarning::none, 0}) ==
         Approx(-0.5));
   // TAI − UTC wrong by a second shows as a full second: the sample is only as good as it.
-  CHECK(chrony_offset_ns(s, d::ChronySample{0, 36, d::LeapWarning::none, 0}) == Approx(1e9 + 10));
+  CHECK(chrony_offset_ns(phc_ns, system_ns, d::ChronySample{0, 36, d::LeapWarning::none, 0}) ==
+        Approx(1e9 + 10));
   CHECK(to_chrony_leap(d::LeapWarning::insert) == refclock::Leap::insert);
   CHECK(to_chrony_leap(d::LeapWarning::del) == refclock::Leap::del);
   CHECK(to_chrony_leap(d::LeapWarning::none) == refclock::Leap::normal);
@@ -364,14 +364,14 @@ TEST_CASE("a leap announced with gpsd's LeapInfo reaches the engine with each ti
 namespace {
 struct RecordingObserver final : ConductorObserver {
   std::vector<std::pair<d::Output, std::int64_t>> outputs;
-  std::vector<std::pair<phc::SysOffset, double>> samples;
+  std::vector<std::pair<SampleTransfer, double>> samples;
   std::vector<std::int64_t> step_seen_by_phc;  // steps the PHC had when each output arrived
   const FakePtpClock* phc = nullptr;
   void applied(const d::Output& out, std::int64_t now_mono_ns) override {
     outputs.emplace_back(out, now_mono_ns);
     step_seen_by_phc.push_back(static_cast<std::int64_t>(phc->steps.size()));
   }
-  void chrony_sample(const d::ChronySample&, const phc::SysOffset& reading, double offset_ns,
+  void chrony_sample(const d::ChronySample&, const SampleTransfer& reading, double offset_ns,
                      std::int64_t) override {
     samples.emplace_back(reading, offset_ns);
   }

@@ -89,10 +89,10 @@ struct Decisions final : conductor::ConductorObserver {
       pulses.push_back({k, out.pulse->used, out.pulse->outlier, out.pulse->offset_ns});
     }
   }
-  void chrony_sample(const d::ChronySample&, const phc::SysOffset& reading, double offset_ns,
-                     std::int64_t) override {
+  void chrony_sample(const d::ChronySample&, const conductor::SampleTransfer& reading,
+                     double offset_ns, std::int64_t) override {
     chrony_error_ns.push_back(world->utc_error_ns(reading.system_ns, offset_ns));
-    chrony_bracket_ns.push_back(reading.bracket_ns);
+    chrony_bracket_ns.push_back(reading.transfer.bracket_ns);
   }
 };
 

@@ -87,12 +87,22 @@ TEST_CASE("EXTTS needs the pin routed first, as on the CM4 PHY", "[unit]") {
   CHECK_THROWS_AS(r.sim.enable_extts(0), phc::PhcError);
 }
 
+namespace {
+std::int64_t offset_ns(const phc::PhcReadings& r) {
+  return r.reads.at(0).phc_ns - r.reads.at(0).before_ns;
+}
+}  // namespace
+
 TEST_CASE("PHC − system = TAI − UTC + system offset + PHC error", "[unit]") {
   SimRig r;
   r.at_t(2.5);
-  const phc::SysOffset s = r.sim.sys_offset(3);
-  CHECK(s.system_ns == r.clocks.real);
-  CHECK(s.phc_ns - s.system_ns == 37 * kS + 123'000 + 250'000'000);
+  const phc::PhcReadings readings = r.sim.read_system(3);
+  CHECK(readings.method == phc::OffsetMethod::extended);
+  REQUIRE(readings.reads.size() == 3);
+  const phc::PhcRead& s = readings.reads[1];
+  CHECK(s.before_ns == r.clocks.real);
+  CHECK(s.after_ns == r.clocks.real);  // virtual clocks: a bracket of width 0
+  CHECK(s.phc_ns - s.before_ns == 37 * kS + 123'000 + 250'000'000);
 }
 
 TEST_CASE("frequency and step commands steer the simulated PHC", "[unit]") {
@@ -100,12 +110,12 @@ TEST_CASE("frequency and step commands steer the simulated PHC", "[unit]") {
   r.at_t(1);
   CHECK(r.sim.set_frequency_ppb(1e9) == Approx(500000).margin(0.02));  // clamped
   r.sim.set_frequency_ppb(1000);
-  const std::int64_t before = r.sim.sys_offset(1).offset_ns();
+  const std::int64_t before = offset_ns(r.sim.read_system(1));
   r.at_t(3);
-  CHECK(r.sim.sys_offset(1).offset_ns() - before == 2000);  // 1000 ppb for 2 s
-  const std::int64_t before_step = r.sim.sys_offset(1).offset_ns();
+  CHECK(offset_ns(r.sim.read_system(1)) - before == 2000);  // 1000 ppb for 2 s
+  const std::int64_t before_step = offset_ns(r.sim.read_system(1));
   r.sim.step_ns(-250'000'000);
-  CHECK(r.sim.sys_offset(1).offset_ns() == before_step - 250'000'000);  // step_error_ns = 0
+  CHECK(offset_ns(r.sim.read_system(1)) == before_step - 250'000'000);  // step_error_ns = 0
 }
 
 TEST_CASE("gpsd messages: PPS and TOFF name the UTC second, stamped by the system clock",
@@ -228,4 +238,92 @@ TEST_CASE("the simulated backend: the world's ports, fixed devices, the profile'
   backend->process_due();
   CHECK(readable(backend->tod()->fd()));
   CHECK(backend->clock().set_frequency_ppb(1e9) == Approx(300000).margin(0.02));
+}
+
+namespace {
+struct TransferRig {
+  FakeClocks clocks;
+  sim::Profile profile;
+  sim::World sim;
+  explicit TransferRig(const std::string& extra)
+      : profile(sim::parse_profile(std::string(kProfile) + extra, "test.toml")),
+        sim(profile, 1, clocks, SimRig::options()) {}
+  void at_t(double t_s) {
+    const std::int64_t target = sim.mono_t0_ns() + std::llround(t_s * 1e9);
+    clocks.advance(target - clocks.mono);
+    sim.sync();
+  }
+};
+}  // namespace
+
+TEST_CASE("[phc_read]: each read's bracket is drawn around the latch at the host's present",
+          "[unit]") {
+  TransferRig r("[phc_read]\nbracket_ns = 50000\nlatch_fraction = 0.9\n");
+  r.at_t(2.5);
+  const phc::PhcReadings readings = r.sim.read_system(3);
+  CHECK(readings.method == phc::OffsetMethod::extended);
+  REQUIRE(readings.reads.size() == 3);
+  for (const phc::PhcRead& read : readings.reads) {
+    // Noiseless: 50 µs wide, the latch (the system clock now) 45 µs after `before`.
+    CHECK(read.width_ns() == 50'000);
+    CHECK(read.before_ns == r.clocks.real - 45'000);
+    CHECK(read.phc_ns - r.clocks.real == 37 * kS + 123'000 + 250'000'000);
+  }
+  CHECK(r.sim.true_latch_system_ns(readings.reads[0].phc_ns) == r.clocks.real);
+}
+
+TEST_CASE("[phc_read] error_probability: the request fails with a PhcReadError", "[unit]") {
+  TransferRig r("[phc_read]\nbracket_ns = 50000\nerror_probability = 1\n");
+  r.at_t(2.5);
+  CHECK_THROWS_AS(r.sim.read_system(3), phc::PhcReadError);
+  CHECK(r.sim.counters().read_errors == 1);
+}
+
+TEST_CASE("[pps_gpio]: each true edge timestamped late by the latency, numbered, visible from "
+          "then on",
+          "[unit]") {
+  TransferRig r("[pps_gpio]\nlatency_ns = 2500\nlatency_min_ns = 1000\n");
+  conductor::GpioPpsSource* gpio = r.sim.gpio_pps();
+  REQUIRE(gpio != nullptr);
+  r.at_t(1.0000024);
+  CHECK_FALSE(gpio->latest_assert().has_value());  // the edge at t = 1 s is 2.5 µs late
+  r.at_t(1.2);
+  auto e = gpio->latest_assert();
+  REQUIRE(e);
+  CHECK(e->sequence == 1);
+  // True UTC of the edge is kUtc + 3; the system clock is 123 µs behind true time.
+  CHECK(e->system_ns == (kUtc + 3) * kS - 123'000 + 2'500);
+  // The GPIO is not the PHY: a carrier loss (5 … 8 s) leaves it alone; a pps outage does not.
+  r.at_t(6.5);
+  CHECK(gpio->latest_assert()->sequence == 6);
+  r.at_t(11.5);
+  CHECK(gpio->latest_assert()->sequence == 9);  // pulses 10 and 11 were never sent
+  r.at_t(12.5);
+  CHECK(gpio->latest_assert()->sequence == 10);
+}
+
+TEST_CASE("[pps_gpio] losses skip a sequence number; no section, no wire", "[unit]") {
+  TransferRig lossy("[pps_gpio]\nlatency_ns = 2500\nloss_probability = 1\n");
+  lossy.at_t(3.5);
+  CHECK_FALSE(lossy.sim.gpio_pps()->latest_assert().has_value());
+  CHECK(lossy.sim.counters().gpio_lost == 4);  // pulse 4 is drawn at 3.5 s, before its edge
+  TransferRig none("");
+  CHECK(none.sim.gpio_pps() == nullptr);
+}
+
+TEST_CASE("the simulated backend names its PHC so that auto picks the right latch model",
+          "[unit]") {
+  const auto pick = [](const std::string& extra) {
+    const sim::Profile p = sim::parse_profile(std::string(kProfile) + extra, "test.toml");
+    return std::string(
+        transfer::model_for_driver(sim::simulated_clock_name(p), p.phc.precise_offset).name);
+  };
+  CHECK(pick("[phc_read]\nbracket_ns = 50000\n") == "bcm-phy-ptp");
+  CHECK(pick("") == "midpoint");
+  FakeClocks clocks;
+  const sim::Profile p = sim::parse_profile(std::string(kProfile) + "[phc_read]\nbracket_ns = 50000\n[pps_gpio]\nlatency_ns = 2500\n", "test.toml");
+  auto backend = sim::make_simulated(p, 1, clocks, 500000);
+  CHECK(backend->gpio_pps() != nullptr);
+  CHECK(std::string(transfer::model_for_driver(backend->clock_name(), false).name) ==
+        "bcm-phy-ptp");
 }

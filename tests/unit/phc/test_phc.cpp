@@ -260,7 +260,7 @@ TEST_CASE("now_ns reads the PHC clock id", "[unit][phc]") {
   CHECK(sys.named("clock_gettime").at(0).clock == -61);
 }
 
-TEST_CASE("sys offset: PRECISE when the driver has it", "[unit][phc]") {
+TEST_CASE("read_system: PRECISE gives one exact read", "[unit][phc]") {
   FakeSyscalls sys;
   sys.ioctl_script[kSysOffsetPrecise].push_back([](void* a) {
     auto* p = static_cast<ptp_sys_offset_precise*>(a);
@@ -269,22 +269,22 @@ TEST_CASE("sys offset: PRECISE when the driver has it", "[unit][phc]") {
     return 0;
   });
   LinuxPtpClock clk(sys, "/dev/ptp0");
-  SysOffset s = clk.sys_offset(5);
-  CHECK(s.method == OffsetMethod::precise);
-  CHECK(s.phc_ns == 1037000000500LL);
-  CHECK(s.system_ns == 1000000000200LL);
-  CHECK(s.offset_ns() == 37000000300LL);
-  CHECK(s.bracket_ns == 0);
+  PhcReadings r = clk.read_system(5);
+  CHECK(r.method == OffsetMethod::precise);
+  REQUIRE(r.reads.size() == 1);
+  CHECK(r.reads[0].phc_ns == 1037000000500LL);
+  CHECK(r.reads[0].before_ns == 1000000000200LL);
+  CHECK(r.reads[0].after_ns == 1000000000200LL);
+  CHECK(r.reads[0].width_ns() == 0);
 }
 
-TEST_CASE("sys offset: EXTENDED takes the tightest bracket, PRECISE is not asked again",
+TEST_CASE("read_system: EXTENDED returns every read in order, PRECISE is not asked again",
           "[unit][phc]") {
   FakeSyscalls sys;
   sys.ioctl_script[kSysOffsetPrecise].push_back([](void*) { return -EOPNOTSUPP; });
   auto extended = [](void* a) {
     auto* e = static_cast<ptp_sys_offset_extended*>(a);
     REQUIRE(e->n_samples == 3);
-    // sample 0: bracket 300 ns; sample 1: 100 ns (best); sample 2: 200 ns
     e->ts[0][0] = t(1000, 1000);  e->ts[0][1] = t(1037, 1200); e->ts[0][2] = t(1000, 1300);
     e->ts[1][0] = t(1000, 2000);  e->ts[1][1] = t(1037, 2090); e->ts[1][2] = t(1000, 2100);
     e->ts[2][0] = t(1000, 3000);  e->ts[2][1] = t(1037, 3100); e->ts[2][2] = t(1000, 3200);
@@ -293,13 +293,15 @@ TEST_CASE("sys offset: EXTENDED takes the tightest bracket, PRECISE is not asked
   sys.ioctl_script[kSysOffsetExtended].push_back(extended);
   sys.ioctl_script[kSysOffsetExtended].push_back(extended);
   LinuxPtpClock clk(sys, "/dev/ptp0");
-  SysOffset s = clk.sys_offset(3);
-  CHECK(s.method == OffsetMethod::extended);
-  CHECK(s.bracket_ns == 100);
-  CHECK(s.phc_ns == 1037000002090LL);
-  CHECK(s.system_ns == 1000000002050LL);           // (2000 + 2100) / 2
-  CHECK(s.offset_ns() == 37000000040LL);
-  clk.sys_offset(3);
+  PhcReadings r = clk.read_system(3);
+  CHECK(r.method == OffsetMethod::extended);
+  REQUIRE(r.reads.size() == 3);
+  CHECK(r.reads[0].width_ns() == 300);
+  CHECK(r.reads[1].before_ns == 1000000002000LL);
+  CHECK(r.reads[1].phc_ns == 1037000002090LL);
+  CHECK(r.reads[1].after_ns == 1000000002100LL);
+  CHECK(r.reads[2].width_ns() == 200);
+  clk.read_system(3);
   auto io = sys.named("ioctl");
   REQUIRE(io.size() == 3);
   CHECK(io[0].request == kSysOffsetPrecise);
@@ -309,14 +311,14 @@ TEST_CASE("sys offset: EXTENDED takes the tightest bracket, PRECISE is not asked
   CHECK(io[2].request == kSysOffsetExtended);
 }
 
-TEST_CASE("sys offset: basic PTP_SYS_OFFSET when nothing better exists", "[unit][phc]") {
+TEST_CASE("read_system: basic PTP_SYS_OFFSET when nothing better exists", "[unit][phc]") {
   FakeSyscalls sys;
   sys.ioctl_script[kSysOffsetPrecise].push_back([](void*) { return -EOPNOTSUPP; });
   sys.ioctl_script[kSysOffsetExtended].push_back([](void*) { return -ENOTTY; });
   sys.ioctl_script[kSysOffset].push_back([](void* a) {
     auto* b = static_cast<ptp_sys_offset*>(a);
     REQUIRE(b->n_samples == 2);
-    // sys, phc, sys, phc, sys: brackets 500 then 60
+    // sys, phc, sys, phc, sys: the middle system reading belongs to both triples
     b->ts[0] = t(50, 0);
     b->ts[1] = t(87, 250);
     b->ts[2] = t(50, 500);
@@ -325,32 +327,60 @@ TEST_CASE("sys offset: basic PTP_SYS_OFFSET when nothing better exists", "[unit]
     return 0;
   });
   LinuxPtpClock clk(sys, "/dev/ptp0");
-  SysOffset s = clk.sys_offset(2);
-  CHECK(s.method == OffsetMethod::basic);
-  CHECK(s.bracket_ns == 60);
-  CHECK(s.system_ns == 50000000530LL);
-  CHECK(s.phc_ns == 87000000530LL);
+  PhcReadings r = clk.read_system(2);
+  CHECK(r.method == OffsetMethod::basic);
+  REQUIRE(r.reads.size() == 2);
+  CHECK(r.reads[0].before_ns == 50000000000LL);
+  CHECK(r.reads[0].phc_ns == 87000000250LL);
+  CHECK(r.reads[0].after_ns == 50000000500LL);
+  CHECK(r.reads[1].before_ns == 50000000500LL);
+  CHECK(r.reads[1].phc_ns == 87000000530LL);
+  CHECK(r.reads[1].width_ns() == 60);
 }
 
-TEST_CASE("extended sample selection rejects backwards brackets and bad counts", "[unit][phc]") {
+TEST_CASE("read_system: a timed-out read is a PhcReadError, a vanished device is not",
+          "[unit][phc]") {
+  FakeSyscalls sys;
+  sys.ioctl_script[kSysOffsetPrecise].push_back([](void*) { return -EOPNOTSUPP; });
+  sys.ioctl_script[kSysOffsetExtended].push_back([](void*) { return -ETIMEDOUT; });
+  sys.ioctl_script[kSysOffsetExtended].push_back([](void*) { return -ENODEV; });
+  LinuxPtpClock clk(sys, "/dev/ptp0");
+  try {
+    clk.read_system(3);
+    FAIL("no error");
+  } catch (const PhcReadError& e) {
+    CHECK(e.error_number() == ETIMEDOUT);
+  }
+  // The method is still EXTENDED (ETIMEDOUT is no "unsupported"); ENODEV is a plain PhcError.
+  bool read_error = false, phc_error = false;
+  try {
+    clk.read_system(3);
+  } catch (const PhcReadError&) {
+    read_error = true;
+  } catch (const PhcError& e) {
+    phc_error = e.error_number() == ENODEV;
+  }
+  CHECK_FALSE(read_error);
+  CHECK(phc_error);
+  CHECK(sys.named("ioctl").size() == 3);
+}
+
+TEST_CASE("extended reads: bad counts refused, backwards and second-crossing reads kept as read",
+          "[unit][phc]") {
   ptp_sys_offset_extended e{};
-  CHECK_FALSE(best_extended_sample(e).has_value());
+  CHECK_FALSE(extended_reads(e).has_value());
   e.n_samples = 26;
-  CHECK_FALSE(best_extended_sample(e).has_value());
+  CHECK_FALSE(extended_reads(e).has_value());
   e.n_samples = 2;
   e.ts[0][0] = t(10, 500); e.ts[0][1] = t(10, 0); e.ts[0][2] = t(10, 400);  // after < before
-  e.ts[1][0] = t(10, 0);   e.ts[1][1] = t(10, 0); e.ts[1][2] = t(10, 900);
-  auto s = best_extended_sample(e);
-  REQUIRE(s);
-  CHECK(s->bracket_ns == 900);
-  CHECK(s->system_ns == 10000000450LL);
-  // bracket crossing a second boundary: before 10.999999900, after 11.000000100
-  e.n_samples = 1;
-  e.ts[0][0] = t(10, 999999900); e.ts[0][1] = t(47, 0); e.ts[0][2] = t(11, 100);
-  s = best_extended_sample(e);
-  REQUIRE(s);
-  CHECK(s->bracket_ns == 200);
-  CHECK(s->system_ns == 11000000000LL);
+  e.ts[1][0] = t(10, 999999900); e.ts[1][1] = t(47, 0); e.ts[1][2] = t(11, 100);
+  auto r = extended_reads(e);
+  REQUIRE(r);
+  REQUIRE(r->size() == 2);
+  CHECK((*r)[0].width_ns() == -100);
+  CHECK((*r)[1].width_ns() == 200);
+  CHECK((*r)[1].before_ns == 10999999900LL);
+  CHECK((*r)[1].phc_ns == 47000000000LL);
 }
 
 namespace {

@@ -75,6 +75,13 @@ TEST_CASE("the JSON has exactly the README keys, deterministically formatted", "
   r.outliers_rejected = 2;
   r.mislabelled = 0;
   r.steps = 1;
+  r.system.samples = 79000;
+  r.system.error_ns = {150.25, 295.5, 691.75, 79000};
+  r.system.bound_median_ns = 3485.5;
+  r.system.bound_max_ns = 49689.25;
+  r.system.within_bound_fraction = 0.995;
+  r.system.gpio_pulses = 78990;
+  r.system.gpio_alarms = 2;
   CHECK(report_json(r) ==
         "{\n"
         "  \"profile\": \"cm4-m8t\", \"servo\": \"kalman\", \"seed\": 1, \"duration_s\": 86400,\n"
@@ -87,11 +94,36 @@ TEST_CASE("the JSON has exactly the README keys, deterministically formatted", "
         "  ],\n"
         "  \"chrony\": {\"samples\": 80000, \"samples_over_1us\": 0},\n"
         "  \"pulses\": {\"seen\": 86000, \"lost\": 400, \"outliers_rejected\": 2, \"mislabelled\": 0},\n"
-        "  \"steps\": 1\n"
+        "  \"steps\": 1,\n"
+        "  \"system\": {\n"
+        "    \"samples\": 79000,\n"
+        "    \"error_ns\": {\"rms\": 150.250, \"p95\": 295.500, \"max\": 691.750},\n"
+        "    \"bound_ns\": {\"median\": 3485.500, \"max\": 49689.250},\n"
+        "    \"within_bound_fraction\": 0.995000,\n"
+        "    \"pps_gpio\": {\"pulses\": 78990, \"alarms\": 2}\n"
+        "  }\n"
         "}\n");
   r.lock_time_s.reset();
   r.holdover.clear();
   const std::string j = report_json(r);
   CHECK_THAT(j, Catch::Matchers::Contains("\"lock_time_s\": null,"));
   CHECK_THAT(j, Catch::Matchers::Contains("\"holdover\": [],"));
+}
+
+TEST_CASE("system stats: |error| against each sample's own bound, nearest-rank bound median",
+          "[unit]") {
+  // Errors are absolute (the judge gives |claimed − real|); bounds per sample.
+  const std::vector<SystemSample> samples = {
+      {100, 3000}, {2500, 3000}, {3500, 3000}, {7000, 3000}, {300, 50000}};
+  const SystemStats st = system_stats(samples);
+  CHECK(st.samples == 5);
+  CHECK(st.within_bound_fraction == Approx(0.6));  // 3500 and 7000 are outside 3000
+  CHECK(st.over_twice_bound == 1);                 // only 7000 > 2 × 3000
+  CHECK(st.bound_median_ns == 3000);
+  CHECK(st.bound_max_ns == 50000);
+  CHECK(st.error_ns.max == 7000);
+  CHECK(st.error_ns.rms == Approx(std::sqrt((1e4 + 6.25e6 + 1.225e7 + 4.9e7 + 9e4) / 5)));
+  const SystemStats none = system_stats({});
+  CHECK(none.samples == 0);
+  CHECK(none.within_bound_fraction == 1);
 }
