@@ -232,7 +232,25 @@ class Daemon {
     o.channel = configured ? config_.channel : 0;
     o.set_pin = config_.set_pin;
     o.cable_delay_shift_ns = configured ? config_.cable_delay_ns - engine_cable_delay_ns_ : 0;
+    o.latch_model = latch_model();
+    o.gpio_check.latency_floor_max_ns = config_.gpio_latency_floor_ns;
     return o;
+  }
+
+  // phc_latch_model, "auto" resolved by the PHC's driver; logged, as it sets what chronyd is
+  // told about the system clock.
+  transfer::LatchModel latch_model() const {
+    const std::string name = backend_->clock_name();
+    if (config_.phc_latch_model != "auto") {
+      log::notice("PHC latch model: {} (configured; PHC driver \"{}\")", config_.phc_latch_model,
+                  name);
+      return *transfer::find_latch_model(config_.phc_latch_model);
+    }
+    const bool precise = clock_->caps().cross_timestamping;
+    const transfer::LatchModel& m = transfer::model_for_driver(name, precise);
+    log::notice("PHC latch model: {} (auto: PHC driver \"{}\"{})", m.name,
+                name.empty() ? "unknown" : name, precise ? ", cross-timestamping" : "");
+    return m;
   }
 
   // STATUS= when the state changes, and every kStatusRefreshNs for the live offset.
