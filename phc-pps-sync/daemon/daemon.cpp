@@ -266,6 +266,7 @@ class Daemon {
     snap.engine = &s;
     snap.conductor = conductor_.get();
     snap.ptp4l = outputs_.ptp4l.get();
+    snap.transfer = &conductor_->transfer_status();
     // A real gpsd client knows its socket (also before its first connection succeeds); the
     // simulated receiver stands in for gpsd and says so with Connected/Disconnected events.
     snap.gpsd_connected = tod_->connected();
