@@ -154,10 +154,10 @@ class Daemon {
     // The link may already be down: the engine must know before the first (stale) event.
     if (link_ != nullptr && !link_->carrier()) conductor_->on_carrier(false);
     const conductor::GpioPpsSource* gpio = backend_->gpio_pps();
-    log::notice("started: {}; time of day: {}; chronyd SOCK {}; ptp4l {}; status {}; GPIO PPS {}",
-                backend_->describe(), tod_->describe(),
-                or_off(config_.chrony_socket), or_off(config_.ptp4l_socket), status_->endpoint(),
-                gpio != nullptr ? gpio->describe() : "none (system clock bound: the PHC read's bracket)");
+    // The status endpoint stays the last field: tools read it from the end of this line.
+    log::notice("started: {}; time of day: {}; GPIO PPS {}; chronyd SOCK {}; ptp4l {}; status {}",
+                backend_->describe(), tod_->describe(), gpio != nullptr ? gpio->describe() : "none",
+                or_off(config_.chrony_socket), or_off(config_.ptp4l_socket), status_->endpoint());
     shell_.ready("acquiring: waiting for pulses");
 
     int exit_code = kExitOk;
