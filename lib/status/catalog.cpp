@@ -104,6 +104,69 @@ void PhcSyncMetrics::record_pulse(double now_unix_s, double offset_s, double fre
   error_bound_history.push(now_unix_s, error_bound_s);
 }
 
+namespace {
+constexpr const char* kReadRequestsHelp =
+    "PHC read requests (one after each EXTTS event): requested, slow_rejected (the narrowest "
+    "read was slow: no sample), error (the read failed: no sample)";
+constexpr const char* kBracketHelp =
+    "Width of the chosen PHC read's bracket of system clock reads: last, usual (learnt), "
+    "p50/p99/max of the last 64";
+constexpr const char* kGpioPulsesHelp =
+    "GPIO PPS pulses: paired with an EXTTS edge, missed (counted by the kernel, never fetched), "
+    "unmatched (no EXTTS edge within 0.5 s)";
+constexpr const char* kGpioDifferenceHelp =
+    "GPIO PPS timestamp minus the PHC path's system time of the same edge: last, min and p50 "
+    "over the window (the minimum is the interrupt latency floor plus the transfer's error)";
+
+Gauge& stat_gauge(Registry& reg, const char* name, const char* help, const char* stat) {
+  return reg.gauge(name, "seconds", help, {{"stat", stat}});
+}
+}  // namespace
+
+SystemClockMetrics::SystemClockMetrics(Registry& reg)
+    : bound(reg.gauge("nanotime_system_bound_seconds", "seconds",
+                      "Bound on the error of the system clock offset last sent to chronyd: the "
+                      "PHC's bound plus the transfer's (bracket, or GPIO-calibrated)")),
+      shift(reg.gauge("nanotime_system_transfer_shift_seconds", "seconds",
+                      "GPIO calibration added to the latch model's system time estimate")),
+      transfer(reg.info("nanotime_system_transfer_info",
+                        "How PHC time is carried to the system clock: method (latch-model or "
+                        "gpio-calibrated) and the PHC driver's latch model",
+                        {{"method", ""}, {"latch_model", ""}})),
+      reads(reg.counter("nanotime_phc_reads_total", "", "PHC reads (PTP_SYS_OFFSET samples)")),
+      read_requests(reg.counter("nanotime_phc_read_requests_total", "", kReadRequestsHelp,
+                                {{"result", "requested"}})),
+      read_slow(reg.counter("nanotime_phc_read_requests_total", "", kReadRequestsHelp,
+                            {{"result", "slow_rejected"}})),
+      read_errors(reg.counter("nanotime_phc_read_requests_total", "", kReadRequestsHelp,
+                              {{"result", "error"}})),
+      bracket_last(stat_gauge(reg, "nanotime_phc_read_bracket_seconds", kBracketHelp, "last")),
+      bracket_usual(stat_gauge(reg, "nanotime_phc_read_bracket_seconds", kBracketHelp, "usual")),
+      bracket_p50(stat_gauge(reg, "nanotime_phc_read_bracket_seconds", kBracketHelp, "p50")),
+      bracket_p99(stat_gauge(reg, "nanotime_phc_read_bracket_seconds", kBracketHelp, "p99")),
+      bracket_max(stat_gauge(reg, "nanotime_phc_read_bracket_seconds", kBracketHelp, "max")),
+      gpio_configured(reg.gauge("nanotime_gpio_pps_configured", "",
+                                "1 when a GPIO PPS (gpio_pps_device) checks the system clock")),
+      gpio_paired(reg.counter("nanotime_gpio_pps_pulses_total", "", kGpioPulsesHelp,
+                              {{"result", "paired"}})),
+      gpio_missed(reg.counter("nanotime_gpio_pps_pulses_total", "", kGpioPulsesHelp,
+                              {{"result", "missed"}})),
+      gpio_unmatched(reg.counter("nanotime_gpio_pps_pulses_total", "", kGpioPulsesHelp,
+                                 {{"result", "unmatched"}})),
+      gpio_difference_last(stat_gauge(reg, "nanotime_gpio_phc_difference_seconds",
+                                      kGpioDifferenceHelp, "last")),
+      gpio_difference_min(stat_gauge(reg, "nanotime_gpio_phc_difference_seconds",
+                                     kGpioDifferenceHelp, "min")),
+      gpio_difference_p50(stat_gauge(reg, "nanotime_gpio_phc_difference_seconds",
+                                     kGpioDifferenceHelp, "p50")),
+      alarm(reg.gauge("nanotime_system_transfer_alarm", "",
+                      "1 while the GPIO PPS and the PHC path disagree beyond their bounds")),
+      disagreement(reg.gauge("nanotime_system_transfer_disagreement_seconds", "seconds",
+                             "By how much the GPIO PPS and the PHC path disagree (while alarmed)")),
+      alarm_samples(reg.counter("nanotime_system_transfer_alarm_samples_total", "",
+                                "Samples sent to chronyd while the GPIO alarm was raised")),
+      section(reg.section("system")) {}
+
 BridgeMetrics::BridgeMetrics(Registry& reg)
     : serial_offset(reg.gauge("nanotime_serial_offset_estimate_seconds", "seconds",
                               "Serial (TOFF) time minus system clock, with the configured offset")),

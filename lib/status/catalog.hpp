@@ -97,6 +97,41 @@ struct PhcSyncMetrics {
   void record_pulse(double now_unix_s, double offset_s, double frequency_ratio, double error_bound_s);
 };
 
+// phc-pps-sync's NTP half: how PHC time reaches the system clock (lib/transfer), what bound the
+// samples sent to chronyd carry, and the GPIO PPS cross-check (docs/hardware-notes.md#phc-read,
+// #gpio-pps). The same figures, with text, make /status's "system" object (`section`).
+struct SystemClockMetrics {
+  explicit SystemClockMetrics(Registry& reg);
+
+  Gauge& bound;              // nanotime_system_bound_seconds: |claimed − real| of the last sample
+  Gauge& shift;              // nanotime_system_transfer_shift_seconds: GPIO calibration applied
+  Info& transfer;            // nanotime_system_transfer_info{method,latch_model}
+  Counter& reads;            // nanotime_phc_reads_total: PHC reads (a few per request)
+  // nanotime_phc_read_requests_total{result="requested|slow_rejected|error"}
+  Counter& read_requests;
+  Counter& read_slow;
+  Counter& read_errors;
+  // nanotime_phc_read_bracket_seconds{stat="last|usual|p50|p99|max"}: the chosen read's width
+  Gauge& bracket_last;
+  Gauge& bracket_usual;
+  Gauge& bracket_p50;
+  Gauge& bracket_p99;
+  Gauge& bracket_max;
+  Gauge& gpio_configured;    // nanotime_gpio_pps_configured 0/1
+  // nanotime_gpio_pps_pulses_total{result="paired|missed|unmatched"}
+  Counter& gpio_paired;
+  Counter& gpio_missed;
+  Counter& gpio_unmatched;
+  // nanotime_gpio_phc_difference_seconds{stat="last|min|p50"}: GPIO − PHC path's system time
+  Gauge& gpio_difference_last;
+  Gauge& gpio_difference_min;
+  Gauge& gpio_difference_p50;
+  Gauge& alarm;              // nanotime_system_transfer_alarm 0/1: GPIO and PHC disagree
+  Gauge& disagreement;       // nanotime_system_transfer_disagreement_seconds (while alarmed)
+  Counter& alarm_samples;    // nanotime_system_transfer_alarm_samples_total
+  Section& section;          // /status "system"
+};
+
 // gps-sock-bridge: the serial (TOFF) and PPS samples it sends chronyd.
 struct BridgeMetrics {
   explicit BridgeMetrics(Registry& reg);

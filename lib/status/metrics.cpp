@@ -233,6 +233,44 @@ History& Registry::history(std::string_view name, std::string_view unit, std::st
   return *histories_.back();
 }
 
+Section& Registry::section(std::string_view name) {
+  if (!valid_label_name(name) || name == "time_s" || name == "metrics" || name == "histories") {
+    bad(name, "a section name is a snake_case identifier other than the /status keys");
+  }
+  for (const auto& s : sections_) {
+    if (s->name() == name) bad(name, "section registered twice");
+  }
+  sections_.push_back(std::make_unique<Section>(std::string(name)));
+  return *sections_.back();
+}
+
+// ---- Section ---------------------------------------------------------------------------------
+
+void Section::set_number(std::string_view key, std::optional<double> v) {
+  if (v && std::isfinite(*v)) {
+    put(key, *v);
+  } else {
+    put(key, std::monostate{});
+  }
+}
+
+const Section::Value* Section::find(std::string_view key) const {
+  for (const auto& [k, v] : entries_) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+void Section::put(std::string_view key, Value v) {
+  for (auto& [k, old] : entries_) {
+    if (k == key) {
+      old = std::move(v);
+      return;
+    }
+  }
+  entries_.emplace_back(std::string(key), std::move(v));
+}
+
 const Family* Registry::find(std::string_view name) const {
   for (const auto& f : families_) {
     if (f->name == name) return f.get();

@@ -23,7 +23,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <optional>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "status/ring_buffer.hpp"
@@ -159,6 +161,28 @@ struct Family {
   std::unique_ptr<Info> info;
 };
 
+// A top-level object of /status beside "metrics": facts a client reads together, text among
+// them, that are not Prometheus series (e.g. "system", the NTP half's transfer). Keys keep the
+// order of their first set; units are in the key names ("bound_ns").
+class Section {
+ public:
+  using Value = std::variant<std::monostate, double, std::uint64_t, bool, std::string>;
+  explicit Section(std::string name) : name_(std::move(name)) {}
+  // Named setters: one overloaded set() would take a string literal as a bool.
+  void set_number(std::string_view key, std::optional<double> v);  // nullopt, NaN: null
+  void set_count(std::string_view key, std::uint64_t v) { put(key, v); }
+  void set_flag(std::string_view key, bool v) { put(key, v); }
+  void set_text(std::string_view key, std::string v) { put(key, std::move(v)); }
+  const std::string& name() const { return name_; }
+  const std::vector<std::pair<std::string, Value>>& entries() const { return entries_; }
+  const Value* find(std::string_view key) const;
+
+ private:
+  void put(std::string_view key, Value v);
+  std::string name_;
+  std::vector<std::pair<std::string, Value>> entries_;
+};
+
 class Registry {
  public:
   // Registering an existing name adds a series to its family: type, unit and help must match
@@ -172,9 +196,12 @@ class Registry {
   Info& info(std::string_view name, std::string_view help, Labels labels);
   History& history(std::string_view name, std::string_view unit, std::string_view help,
                    std::size_t capacity, double resolution_s);
+  // A /status section (a snake_case name other than "time_s", "metrics", "histories").
+  Section& section(std::string_view name);
 
   const std::vector<std::unique_ptr<Family>>& families() const { return families_; }
   const std::vector<std::unique_ptr<History>>& histories() const { return histories_; }
+  const std::vector<std::unique_ptr<Section>>& sections() const { return sections_; }
   const Family* find(std::string_view name) const;
   const History* find_history(std::string_view name) const;
 
@@ -184,6 +211,7 @@ class Registry {
 
   std::vector<std::unique_ptr<Family>> families_;
   std::vector<std::unique_ptr<History>> histories_;
+  std::vector<std::unique_ptr<Section>> sections_;
 };
 
 // Naming rules, exposed for tests and for the daemons' own checks.

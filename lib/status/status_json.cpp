@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <type_traits>
+#include <variant>
 
 #include "status/json_writer.hpp"
 
@@ -74,6 +76,25 @@ void write_history(JsonWriter& w, const History& h, const StatusQuery& q) {
   w.end_object();
 }
 
+void write_section(JsonWriter& w, const Section& s) {
+  w.key(s.name()).begin_object();
+  for (const auto& [key, value] : s.entries()) {
+    w.key(key);
+    std::visit(
+        [&w](const auto& v) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::monostate>) {
+            w.null();
+          } else if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string>) {
+            w.value(std::string_view(v));
+          } else {
+            w.value(v);
+          }
+        },
+        value);
+  }
+  w.end_object();
+}
+
 }  // namespace
 
 std::optional<StatusQuery> parse_status_query(std::string_view query) {
@@ -121,6 +142,7 @@ std::string render_status_json(const Registry& registry, double now_s, const Sta
     w.end_object();
   }
   w.end_object();
+  for (const auto& s : registry.sections()) write_section(w, *s);
   w.key("histories").begin_object();
   for (const auto& h : registry.histories()) {
     w.key(h->name());

@@ -13,6 +13,7 @@
 //         "state": "tracking", "since_s": 1790000000.0,    (null while unknown)
 //         "timeline": {"t": [...], "state": ["acquiring", "converging", "tracking"]}},
 //     "nanotime_build_info": {"type": "info", "help": "...", "labels": {"version": "0.1.0"}} },
+//   "system": {"bound_ns": 3200.5, "method": "gpio-calibrated", ...},   (Registry sections)
 //   "histories": {
 //     "phc_offset_seconds": {"unit": "seconds", "help": "...", "resolution_s": 1,
 //         "capacity": 3600, "t": [...], "v": [...]} } }

@@ -38,6 +38,10 @@ struct DaemonConfig {
   bool set_pin = true;              // PTP_PIN_SETFUNC before EXTTS (false: leave pins alone)
   bool both_edges = kEngineDefaults.both_edges;  // the driver timestamps both edges (i210/i226)
   double pulse_width_s = kEngineDefaults.pulse_width_s;
+  // ---- the PHC-to-system transfer (lib/transfer, docs/hardware-notes.md#phc-read) ----
+  std::string phc_latch_model = "auto";  // "auto": by the PHC's driver (clock_name)
+  std::string gpio_pps_device;           // "" = no GPIO PPS; "/dev/pps0" from pps-gpio
+  double gpio_latency_floor_ns = 4000;   // the least GPIO latency in 64 pulses is below this
   // ---- the engine ----
   std::string servo = kEngineDefaults.servo;  // "kalman" | "pi"
   double cable_delay_ns = kEngineDefaults.cable_delay_ns;

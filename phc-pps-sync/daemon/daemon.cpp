@@ -153,8 +153,10 @@ class Daemon {
     }
     // The link may already be down: the engine must know before the first (stale) event.
     if (link_ != nullptr && !link_->carrier()) conductor_->on_carrier(false);
-    log::notice("started: {}; time of day: {}; chronyd SOCK {}; ptp4l {}; status {}",
-                backend_->describe(), tod_->describe(),
+    const conductor::GpioPpsSource* gpio = backend_->gpio_pps();
+    // The status endpoint stays the last field: tools read it from the end of this line.
+    log::notice("started: {}; time of day: {}; GPIO PPS {}; chronyd SOCK {}; ptp4l {}; status {}",
+                backend_->describe(), tod_->describe(), gpio != nullptr ? gpio->describe() : "none",
                 or_off(config_.chrony_socket), or_off(config_.ptp4l_socket), status_->endpoint());
     shell_.ready("acquiring: waiting for pulses");
 
@@ -232,7 +234,25 @@ class Daemon {
     o.channel = configured ? config_.channel : 0;
     o.set_pin = config_.set_pin;
     o.cable_delay_shift_ns = configured ? config_.cable_delay_ns - engine_cable_delay_ns_ : 0;
+    o.latch_model = latch_model();
+    o.gpio_check.latency_floor_max_ns = config_.gpio_latency_floor_ns;
     return o;
+  }
+
+  // phc_latch_model, "auto" resolved by the PHC's driver; logged, as it sets what chronyd is
+  // told about the system clock.
+  transfer::LatchModel latch_model() const {
+    const std::string name = backend_->clock_name();
+    if (config_.phc_latch_model != "auto") {
+      log::notice("PHC latch model: {} (configured; PHC driver \"{}\")", config_.phc_latch_model,
+                  name);
+      return *transfer::find_latch_model(config_.phc_latch_model);
+    }
+    const bool precise = clock_->caps().cross_timestamping;
+    const transfer::LatchModel& m = transfer::model_for_driver(name, precise);
+    log::notice("PHC latch model: {} (auto: PHC driver \"{}\"{})", m.name,
+                name.empty() ? "unknown" : name, precise ? ", cross-timestamping" : "");
+    return m;
   }
 
   // STATUS= when the state changes, and every kStatusRefreshNs for the live offset.
@@ -248,6 +268,7 @@ class Daemon {
     snap.engine = &s;
     snap.conductor = conductor_.get();
     snap.ptp4l = outputs_.ptp4l.get();
+    snap.transfer = &conductor_->transfer_status();
     // A real gpsd client knows its socket (also before its first connection succeeds); the
     // simulated receiver stands in for gpsd and says so with Connected/Disconnected events.
     snap.gpsd_connected = tod_->connected();

@@ -1,6 +1,8 @@
 #include "daemon/status_hook.hpp"
 
 #include <cmath>
+#include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -25,7 +27,71 @@ std::string bound_text(double ns) {
   return fmt::format("{:.1f} µs", ns / 1000);
 }
 
+// Divided, not multiplied by 1e-9: 3200 ns is then exactly the double nearest 3.2e-06 s.
+double seconds(const std::optional<double>& ns) {
+  return ns ? *ns / 1e9 : std::numeric_limits<double>::quiet_NaN();
+}
+
+void publish_transfer_metrics(const TransferStatus& t, status::SystemClockMetrics& m) {
+  m.bound.set(seconds(t.system_bound_ns));
+  m.shift.set(seconds(t.shift_ns));
+  m.transfer.set("method", t.method);
+  m.transfer.set("latch_model", t.latch_model);
+  m.reads.set(t.reads);
+  m.read_requests.set(t.read_requests);
+  m.read_slow.set(t.slow_rejected);
+  m.read_errors.set(t.read_errors);
+  m.bracket_last.set(seconds(t.bracket_ns));
+  m.bracket_usual.set(seconds(t.usual_bracket_ns));
+  m.bracket_p50.set(seconds(t.bracket_p50_ns));
+  m.bracket_p99.set(seconds(t.bracket_p99_ns));
+  m.bracket_max.set(seconds(t.bracket_max_ns));
+  m.gpio_configured.set_bool(t.gpio_configured);
+  if (!t.gpio_configured) return;  // no GPIO figures: absent, not a fake 0
+  m.gpio_paired.set(t.gpio_pulses);
+  m.gpio_missed.set(t.gpio_missed);
+  m.gpio_unmatched.set(t.gpio_unmatched);
+  m.gpio_difference_last.set(seconds(t.gpio_difference_ns));
+  m.gpio_difference_min.set(seconds(t.gpio_min_difference_ns));
+  m.gpio_difference_p50.set(seconds(t.gpio_difference_p50_ns));
+  m.alarm.set_bool(t.alarm);
+  m.disagreement.set(t.alarm ? seconds(t.disagreement_ns) : 0.0);
+  m.alarm_samples.set(t.alarms);
+}
+
+void publish_transfer_section(const TransferStatus& t, status::Section& s) {
+  s.set_number("bound_ns", t.system_bound_ns);
+  s.set_text("method", t.method);
+  s.set_text("latch_model", t.latch_model);
+  s.set_number("shift_ns", t.shift_ns);
+  s.set_count("read_requests", t.read_requests);
+  s.set_count("reads", t.reads);
+  s.set_count("slow_rejected", t.slow_rejected);
+  s.set_count("read_errors", t.read_errors);
+  s.set_number("bracket_ns", t.bracket_ns);
+  s.set_number("usual_bracket_ns", t.usual_bracket_ns);
+  s.set_number("bracket_p50_ns", t.bracket_p50_ns);
+  s.set_number("bracket_p99_ns", t.bracket_p99_ns);
+  s.set_number("bracket_max_ns", t.bracket_max_ns);
+  s.set_flag("gpio_configured", t.gpio_configured);
+  s.set_text("gpio_device", t.gpio_device);
+  s.set_count("gpio_pulses", t.gpio_pulses);
+  s.set_count("gpio_missed", t.gpio_missed);
+  s.set_count("gpio_unmatched", t.gpio_unmatched);
+  s.set_number("gpio_difference_ns", t.gpio_difference_ns);
+  s.set_number("gpio_min_difference_ns", t.gpio_min_difference_ns);
+  s.set_number("gpio_difference_p50_ns", t.gpio_difference_p50_ns);
+  s.set_flag("alarm", t.alarm);
+  s.set_number("disagreement_ns", t.alarm ? std::optional<double>(t.disagreement_ns) : std::nullopt);
+  s.set_count("alarms", t.alarms);
+}
+
 }  // namespace
+
+void publish_transfer(const TransferStatus& t, status::SystemClockMetrics& m) {
+  publish_transfer_metrics(t, m);
+  publish_transfer_section(t, m.section);
+}
 
 std::string status_key(const discipline::EngineStatus& s) {
   return fmt::format("{}, clockClass {}", state_name(s.state), s.quality.clock_class);
@@ -44,7 +110,8 @@ DaemonStatus::DaemonStatus(const status::StatusConfig& config, double start_unix
                            std::function<double()> now_unix_s)
     : common_(registry_, "phc-pps-sync", NANOTIME_VERSION, start_unix_s),
       gpsd_(registry_),
-      phc_(registry_) {
+      phc_(registry_),
+      system_(registry_) {
   if (config.enabled) http_ = status::StatusEndpoint(config.http, registry_, std::move(now_unix_s));
 }
 
@@ -82,6 +149,7 @@ void DaemonStatus::update(const StatusSnapshot& s, double now) {
     if (s.ptp4l->announced_class()) phc_.ptp4l_clock_class.set(*s.ptp4l->announced_class());
     phc_.ptp4l_updates_sent.set(s.ptp4l->sets_sent());
   }
+  if (s.transfer != nullptr) publish_transfer(*s.transfer, system_);
   if (s.gpsd_connected) gpsd_.connected.set_bool(*s.gpsd_connected);
   if (s.conductor != nullptr) {
     gpsd_.fix_mode.set(s.conductor->gpsd_fix_mode());

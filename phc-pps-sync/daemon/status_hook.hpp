@@ -26,10 +26,14 @@ std::string status_line(const discipline::EngineStatus& s);
 // The same, without the offset: changes only when something a human cares about changes.
 std::string status_key(const discipline::EngineStatus& s);
 
+// The NTP half's figures as /metrics series and /status's "system" object.
+void publish_transfer(const TransferStatus& t, status::SystemClockMetrics& m);
+
 struct StatusSnapshot {
   const discipline::EngineStatus* engine = nullptr;
   const Conductor* conductor = nullptr;
   const Ptp4lPublisher* ptp4l = nullptr;  // null when off
+  const TransferStatus* transfer = nullptr;  // the NTP half (conductor's transfer_status())
   std::optional<bool> gpsd_connected;     // nullopt: no gpsd (tod_source = system)
   bool link_up = true;
 };
@@ -46,6 +50,7 @@ class DaemonStatus {
   std::optional<std::int64_t> next_deadline_ns() const { return http_.next_deadline_ns(); }
   void handle_ready(std::int64_t now_mono_ns) { http_.handle_ready(now_mono_ns); }
   std::string endpoint() const { return http_.endpoint(); }
+  const status::Registry& registry() const { return registry_; }
 
   // After every engine-facing event; cheap.
   void update(const StatusSnapshot& s, double now_unix_s);
@@ -55,6 +60,7 @@ class DaemonStatus {
   status::CommonMetrics common_;
   status::GpsdMetrics gpsd_;
   status::PhcSyncMetrics phc_;
+  status::SystemClockMetrics system_;
   status::StatusEndpoint http_;
   std::uint64_t last_pulses_seen_ = 0;
 };

@@ -8,6 +8,10 @@ Each check prints one line -- OK / WARN / FAIL, what it saw -- and, unless OK, w
   link     carrier on the PTP interface (no carrier: the PHY repeats stale timestamps)
   pulses   EXTTS events at 1 Hz: phc-pps-sync's pulse counters, read twice, WINDOW s apart
   lock     phc-pps-sync's lock state, clockClass, error bound
+  system   the NTP half (phc-pps-sync's /status "system"): what NTP clients can be promised
+           (the system clock's bound), the PHC read bracket p50/p99/max, the slow-read rate,
+           with a GPIO PPS the GPIO - PHC difference (median, min) and its alarm; and whether
+           chronyd's PHC0 `delay` in the drop-in covers that bound
   gpsd     gpsd answers, the receiver has a fix (TPV mode >= 2), gpsd sees the PPS
   leap     tzdata's leap-seconds.list has not expired (WARN < 30 days)
   chrony   `chronyc -c sources`: PHC0 selected ('*'), reach 377
@@ -56,9 +60,11 @@ TZDATA_LEAP_FILE = "/usr/share/zoneinfo/leap-seconds.list"
 PTP4L_UDS = "/var/run/ptp4l"
 GPSD_ADDRESS = ("127.0.0.1", 2947)
 
-CHECKS = ("config", "phc", "link", "pulses", "lock", "gpsd", "leap", "chrony", "ptp4l", "daemons")
+CHECKS = ("config", "phc", "link", "pulses", "lock", "system", "gpsd", "leap", "chrony", "ptp4l", "daemons")
 NTP_UNIX_OFFSET_S = 2208988800  # 1900-01-01 to 1970-01-01
 DAY_S = 86400
+CHRONY_DROPIN = "/etc/chrony/conf.d/nanotime.conf"
+SLOW_READ_WARN = 0.05  # more than 5 % of PHC read requests too slow to use: a busy box
 
 # Where each value is in phc-pps-sync's /status JSON (lib/status/status_json.hpp):
 #   ("top", key)                       -> doc[key]
@@ -97,6 +103,39 @@ def status_field(doc, name):
     except (KeyError, TypeError, IndexError, AttributeError):
         return None
     return None
+
+
+def _num(v):
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _us(ns):
+    return f"{ns:.0f} ns" if abs(ns) < 1000 else f"{ns / 1000:.1f} µs"
+
+
+def _bracket_text(sys_):
+    p50, p99, mx = (_num(sys_.get(k)) for k in ("bracket_p50_ns", "bracket_p99_ns", "bracket_max_ns"))
+    text = ""
+    if None not in (p50, p99, mx):
+        text = f"PHC read bracket p50 {_us(p50)}, p99 {_us(p99)}, max {_us(mx)}"
+    rate = _slow_rate(sys_)
+    if rate is not None:
+        text += (", " if text else "") + (f"{rate * 100:.1f} % slow "
+                                          f"({sys_.get('slow_rejected', 0)} of {sys_.get('read_requests', 0)})")
+    return text
+
+
+def _slow_rate(sys_):
+    req, slow = _num(sys_.get("read_requests")), _num(sys_.get("slow_rejected"))
+    return slow / req if req and slow is not None else None
+
+
+def _gpio_text(sys_):
+    med, mn = _num(sys_.get("gpio_difference_p50_ns")), _num(sys_.get("gpio_min_difference_ns"))
+    dev = sys_.get("gpio_device") or "GPIO"
+    if med is None or mn is None:
+        return f"GPIO PPS {dev}: no difference measured yet"
+    return f"GPIO − PHC ({dev}) median {_us(med)}, min {_us(mn)}"
 
 
 class Result:
@@ -490,6 +529,63 @@ class Doctor:
                           "and gpsd checks")
         return Result("lock", FAIL, f"unknown lock state {state!r}",
                       "phc-pps-sync has not reported a state yet, or versions do not match")
+
+    def check_system(self):
+        _, second, err = self.status_pair()
+        if err:
+            return Result("system", FAIL, f"cannot read phc-pps-sync's status ({err})",
+                          "is phc-pps-sync running? (systemctl status phc-pps-sync)")
+        sys_ = second.get("system") if isinstance(second, dict) else None
+        if not isinstance(sys_, dict):
+            return Result("system", WARN, "phc-pps-sync does not report the system clock "
+                          "(no \"system\" in its status)", "update nanotime (phc-pps-sync and "
+                          "nanotime-doctor from the same version)")
+        bound = _num(sys_.get("bound_ns"))
+        if bound is None:
+            return Result("system", WARN, "no sample sent to chronyd yet: the system clock's "
+                          "bound is unknown", "wait for lock (see the lock check); if it stays, "
+                          "PHC reads fail or are all slow: journalctl -u phc-pps-sync")
+        how = ", ".join(x for x in (sys_.get("method"), sys_.get("latch_model")) if x)
+        parts = [f"NTP can promise ±{_us(bound)}" + (f" ({how})" if how else "")]
+        parts.append(_bracket_text(sys_))
+        slow = _slow_rate(sys_)
+        if sys_.get("gpio_configured"):
+            parts.append(_gpio_text(sys_))
+        message = "; ".join(p for p in parts if p)
+        if sys_.get("alarm"):
+            off = _num(sys_.get("disagreement_ns"))
+            return Result("system", WARN, f"GPIO PPS ALARM: GPIO and PHC disagree"
+                          + (f" by {_us(off)}" if off is not None else "") + f"; {message}",
+                          "the system clock may be off by more than chronyd was told: check "
+                          "that the GPIO and SYNC_OUT carry the same PPS, and "
+                          "gpio_latency_floor_ns (docs/user-guide.md, GPIO PPS)")
+        told = self._chrony_promise_ns()
+        if told is not None and told < bound:
+            return Result("system", WARN, f"chronyd tells clients ±{_us(told)} (PHC0 delay "
+                          f"{told * 2e-9:g} in {CHRONY_DROPIN}) but the bound is ±{_us(bound)}; "
+                          f"{message}", "run nanotime-setup again (it writes the delay for this "
+                          "box), or set PHC0's delay to at least twice the bound")
+        if slow is not None and slow > SLOW_READ_WARN:
+            return Result("system", WARN, message, "many PHC reads are too slow to use: a "
+                          "busy CPU or MDIO bus (another program reading the PHC?)")
+        return Result("system", OK, message)
+
+    def _chrony_promise_ns(self):
+        """Half the PHC0 `delay` of the chrony drop-in (what chronyd adds to the root
+        distance), in ns; None when the drop-in or the line is missing."""
+        try:
+            with open(hw.under(self.root, CHRONY_DROPIN)) as f:
+                text = f.read()
+        except OSError:
+            return None
+        for line in text.splitlines():
+            words = line.split("#")[0].split()
+            if words[:1] == ["refclock"] and "PHC0" in words and "delay" in words[:-1]:
+                try:
+                    return float(words[words.index("delay") + 1]) / 2 * 1e9
+                except ValueError:
+                    return None
+        return None
 
     def check_gpsd(self):
         host = self.setting("gpsd_host") or GPSD_ADDRESS[0]

@@ -51,6 +51,15 @@ PTP4L_CONFIGS = {
     (hw.PHC_INTEL, "g8275.1"): "gm-intel-i210-i226-g8275.1.cfg",
 }
 
+# chronyd's PHC0 `delay`: twice the bound on the system clock's error that phc-pps-sync's
+# samples carry (chronyd adds delay/2 to the root distance its clients see; `precision` stays
+# the read noise). Measured by nanotime-doctor; why: docs/user-guide.md, "How good is NTP".
+PHC0_DELAY_GPIO = "1e-5"     # CM4/CM5 with the PPS on a GPIO too: calibrated, ~5 us
+PHC0_DELAY_BRACKET = "1e-4"  # CM4/CM5 PPS on SYNC_OUT only: the MDIO read's bracket, ~50 us
+PHC0_DELAY_PCIE = "2e-6"     # a NIC's PHC over PCIe (i210/i226): a ~1 us bracket or better
+PHC0_DELAYS = (PHC0_DELAY_GPIO, PHC0_DELAY_BRACKET, PHC0_DELAY_PCIE)
+PHC0_LINE_RE = re.compile(rb"^(refclock SOCK /run/chrony\.phc0\.sock .*?\bdelay )(\S+)(.*)$", re.M)
+
 # Where things go on the target system.
 CONFIG_TXT = ("boot/firmware/config.txt", "boot/config.txt")  # bookworm, then older images
 GPSD_DEFAULTS = "etc/default/gpsd"
@@ -75,10 +84,12 @@ RECEIVERS = {
 
 # Keys the nanotime.toml blocks own, per table. Copies of them outside the block would be
 # duplicate keys (invalid TOML), so they are commented out there. interface/device go together:
-# the daemon wants exactly one of them.
+# the daemon wants exactly one of them. gpio_pps_device only when the block sets it (a Pi whose
+# PPS reaches a GPIO): elsewhere setup does not know, and the user's line stands.
+OPTIONAL_TOML_KEYS = {"gpio_pps_device"}
 TOML_KEYS = {
     "phc-pps-sync": {"interface", "device", "cable_delay_ns", "both_edges", "ptp4l_socket",
-                     "ptp4l_domain"},
+                     "ptp4l_domain", "gpio_pps_device"},
     "gps-sock-bridge": {"pps_socket", "offset_s"},
 }
 
@@ -164,7 +175,8 @@ def boot_config_lines(board, args):
                else "Bluetooth moved to the mini UART")
         lines += ["# The PL011 UART on GPIO14/15 (/dev/ttyAMA0) for the receiver; "
                   f"{why}.", "enable_uart=1", f"dtoverlay={bt}"]
-    lines.append(f"dtoverlay=pps-gpio,gpiopin={args.gpio}")
+    if not args.no_gpio_pps:
+        lines.append(f"dtoverlay=pps-gpio,gpiopin={args.gpio}")
     return lines
 
 
@@ -220,7 +232,7 @@ def plan_gpsd(plan, tree, args):
         f"on GPIO {args.gpio}).",
         "# These lines override the ones above. -n: read the receiver from boot, without "
         "waiting for a client.",
-        f'DEVICES="{args.uart} {args.pps_device}"',
+        f'DEVICES="{args.uart}"' if args.no_gpio_pps else f'DEVICES="{args.uart} {args.pps_device}"',
         'GPSD_OPTIONS="-n"',
         'USBAUTO="false"',
     ]
@@ -240,10 +252,12 @@ def reads_conf_d(chrony_conf):
     return False
 
 
-def install_shipped(plan, tree, rel, src, what, alternatives=()):
-    """Copy a shipped file to `rel`: created if absent, replaced only if it is an unmodified
-    shipped file (one of `alternatives`), kept (with a note) if the user edited it."""
-    new = read_share(src, what)
+def install_shipped(plan, tree, rel, src, what, alternatives=(), new=None):
+    """Copy a shipped file (or `new`, made from it) to `rel`: created if absent, replaced only
+    if it is an unmodified shipped file (one of `alternatives`), kept (with a note) if the user
+    edited it."""
+    if new is None:
+        new = read_share(src, what)
     old = tree.read_bytes(rel)
     if old is None or old in alternatives:
         plan.write(tree.path(rel), Tree.display(rel), new, old)
@@ -252,7 +266,25 @@ def install_shipped(plan, tree, rel, src, what, alternatives=()):
                           f"(compare with: diff {src} {Tree.display(rel)})")
 
 
-def plan_chrony(plan, tree, args):
+def has_gpio_pps(board, args):
+    """The PPS reaches a GPIO too: setup sets up the pps-gpio overlay on a Pi."""
+    return board in (hw.BOARD_CM4, hw.BOARD_CM5) and not args.no_gpio_pps
+
+
+def phc0_delay(board, family, args):
+    # The transfer's bound is the bracket, narrowed by a GPIO PPS, never widened: a PCIe NIC's
+    # ~1 us bracket beats the GPIO's few us.
+    if family == hw.PHC_INTEL:
+        return PHC0_DELAY_PCIE
+    return PHC0_DELAY_GPIO if has_gpio_pps(board, args) else PHC0_DELAY_BRACKET
+
+
+def with_phc0_delay(dropin, delay):
+    """The drop-in with `delay` on its PHC0 refclock line (unchanged if it has none)."""
+    return PHC0_LINE_RE.sub(lambda m: m.group(1) + delay.encode() + m.group(3), dropin)
+
+
+def plan_chrony(plan, tree, args, delay):
     conf = tree.read_text(CHRONY_CONF)
     if conf is None:
         raise SetupError(f"{Tree.display(CHRONY_CONF)} not found: is chrony installed? "
@@ -262,7 +294,11 @@ def plan_chrony(plan, tree, args):
                                "confdir /etc/chrony/conf.d"], path=Tree.display(CHRONY_CONF))
         plan.write(tree.path(CHRONY_CONF), Tree.display(CHRONY_CONF), new, conf.encode())
     src = args.chrony_dropin or find_share(args.share_dir, "chrony-dropin")
-    install_shipped(plan, tree, CHRONY_DROPIN, src, "chrony drop-in")
+    shipped = read_share(src, "chrony drop-in")
+    # Any delay setup may have written before is still "our" file: rewritten, not kept.
+    ours = tuple(with_phc0_delay(shipped, d) for d in PHC0_DELAYS)
+    install_shipped(plan, tree, CHRONY_DROPIN, src, "chrony drop-in", ours,
+                    new=with_phc0_delay(shipped, delay))
 
 
 def ptp4l_config_values(cfg_text):
@@ -301,7 +337,7 @@ def toml_string(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def toml_blocks(det, family, board_desc, args, ptp_domain, ptp_socket):
+def toml_blocks(det, family, board_desc, args, ptp_domain, ptp_socket, gpio):
     receiver, qerr_note = RECEIVERS[args.receiver]
     phc_lines = [f"# Detected: {board_desc}; {det.phc.device} ({det.phc.clock_name or 'PHC'}) "
                  f"behind {det.iface.name}."]
@@ -320,13 +356,26 @@ def toml_blocks(det, family, board_desc, args, ptp_domain, ptp_socket):
         f"ptp4l_socket = {toml_string(ptp_socket)}",
         f"ptp4l_domain = {ptp_domain}",
     ]
+    if gpio:
+        phc_lines += [
+            f"# The same PPS on GPIO {args.gpio} ({args.pps_device}): it calibrates the PHC-to-system",
+            "# transfer, so NTP clients get a few-us bound instead of the read's ~50 us bracket.",
+            f"gpio_pps_device = {toml_string(args.pps_device)}",
+        ]
     bridge_lines = [
         f"# Receiver: {receiver} on {args.uart}; PPS on GPIO {args.gpio} ({args.pps_device}, read by gpsd).",
         f"# {qerr_note}",
         "# gpsd's PPS as a second chrony source (refid PPS in the chrony drop-in).",
         'pps_socket = "/run/chrony.pps.sock"',
+    ] if not args.no_gpio_pps else [
+        f"# Receiver: {receiver} on {args.uart}; its PPS on SYNC_OUT only (--no-gpio-pps).",
+        f"# {qerr_note}",
+    ]
+    bridge_lines += [
         "# The serial delay, measured against the PPS.",
         'offset_s = "auto"',
+    ] if not args.no_gpio_pps else [
+        "# No gpsd PPS to measure the serial delay against: set offset_s by hand if needed.",
     ]
     return {"phc-pps-sync": phc_lines, "gps-sock-bridge": bridge_lines}
 
@@ -379,15 +428,17 @@ def edit_toml(text, blocks, display):
         lines = text.splitlines()
         start, end = _table_ranges(lines)[table]
         inside = set(range(start, end)) - set(outside_block(lines, table, path=display))
+        ours = {m.group(1) for m in map(KEY_RE.match, body) if m}
+        owned = {k for k in TOML_KEYS[table] if k not in OPTIONAL_TOML_KEYS or k in ours}
         for i in range(start + 1, end):
             m = KEY_RE.match(lines[i])
-            if i not in inside and m and m.group(1) in TOML_KEYS[table]:
+            if i not in inside and m and m.group(1) in owned:
                 lines[i] = f"#{lines[i]}  # (nanotime-setup: set in its block above)"
         text = "\n".join(lines) + "\n"
     return text
 
 
-def plan_toml(plan, tree, det, family, board_desc, args, ptp_domain, ptp_socket):
+def plan_toml(plan, tree, det, family, board_desc, args, ptp_domain, ptp_socket, gpio):
     display = Tree.display(NANOTIME_TOML)
     old = tree.read_text(NANOTIME_TOML)
     if old is not None and tomllib is not None:
@@ -396,7 +447,7 @@ def plan_toml(plan, tree, det, family, board_desc, args, ptp_domain, ptp_socket)
         except tomllib.TOMLDecodeError as e:
             raise SetupError(f"{display}: invalid TOML ({e}); fix it or move it away, then run "
                              "nanotime-setup again", EXIT_CONFIG) from e
-    new = edit_toml(old, toml_blocks(det, family, board_desc, args, ptp_domain, ptp_socket),
+    new = edit_toml(old, toml_blocks(det, family, board_desc, args, ptp_domain, ptp_socket, gpio),
                     display)
     if tomllib is not None:
         try:
@@ -503,6 +554,9 @@ def parse_args(argv):
                "78 an existing config file is malformed (nothing changed). See nanotime-setup(8).")
     p.add_argument("--gpio", type=int, default=18, metavar="N",
                    help="GPIO (BCM number) the PPS is wired to, for gpsd's pps-gpio (default 18)")
+    p.add_argument("--no-gpio-pps", action="store_true",
+                   help="the PPS reaches SYNC_OUT only, no GPIO: no pps-gpio, no gpsd PPS; the "
+                        "system clock's bound is then the PHC read's bracket (~50 us on a CM4)")
     p.add_argument("--uart", default="/dev/ttyAMA0", metavar="DEV",
                    help="the receiver's serial port (default /dev/ttyAMA0: GPIO14/15)")
     p.add_argument("--pps-device", default="/dev/pps0", metavar="DEV",
@@ -564,9 +618,11 @@ def build_plan(args):
     plan = Plan()
     plan_boot(plan, tree, board, args)
     plan_gpsd(plan, tree, args)
-    plan_chrony(plan, tree, args)
+    delay = phc0_delay(board, family, args)
+    plan_chrony(plan, tree, args, delay)
     ptp_name, (ptp_domain, ptp_socket) = plan_ptp4l(plan, tree, family, args)
-    plan_toml(plan, tree, det, family, board_desc, args, ptp_domain, ptp_socket)
+    plan_toml(plan, tree, det, family, board_desc, args, ptp_domain, ptp_socket,
+              has_gpio_pps(board, args))
     for unit, package in UNITS + ((f"ptp4l@{det.iface.name}.service", "linuxptp"),):
         plan_enable(plan, tree, unit, package)
     if board == hw.BOARD_CM4 and args.bluetooth == "off":
@@ -579,7 +635,9 @@ def build_plan(args):
         raise SetupError("cannot write:\n  " + "\n  ".join(errors))
     summary = (f"{board_desc}; {det.phc.device} ({det.phc.clock_name or 'PHC'}) behind "
                f"{det.iface.name}; ptp4l config {ptp_name}; receiver "
-               f"{RECEIVERS[args.receiver][0]} on {args.uart}, PPS on GPIO {args.gpio}")
+               f"{RECEIVERS[args.receiver][0]} on {args.uart}, "
+               + ("PPS on SYNC_OUT only" if args.no_gpio_pps else f"PPS on GPIO {args.gpio}")
+               + f"; chronyd PHC0 delay {delay} (system clock bound ±{float(delay) / 2 * 1e6:g} us)")
     return plan, summary, board, det
 
 

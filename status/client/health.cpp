@@ -68,6 +68,26 @@ class Verdict {
   std::vector<std::string> failed_, degraded_;
 };
 
+void read_system(const JsonValue& status, PhcSyncView& v) {
+  const JsonValue* sys = status.get("system");
+  if (sys == nullptr || sys->kind != JsonValue::Kind::object) return;
+  v.system_reported = true;
+  const auto ns = [sys](std::string_view key) {
+    const JsonValue* x = sys->get(key);
+    return x ? x->number_or(std::nan("")) * 1e-9 : std::nan("");
+  };
+  const auto flag = [sys](std::string_view key) {
+    const JsonValue* x = sys->get(key);
+    return x != nullptr && x->kind == JsonValue::Kind::boolean && x->boolean;
+  };
+  v.system_bound_s = ns("bound_ns");
+  if (const JsonValue* m = sys->get("method")) v.system_method = m->string_or("");
+  if (const JsonValue* m = sys->get("latch_model")) v.latch_model = m->string_or("");
+  v.gpio_configured = flag("gpio_configured");
+  v.gpio_alarm = flag("alarm");
+  v.gpio_disagreement_s = ns("disagreement_ns");
+}
+
 }  // namespace
 
 PhcSyncView phc_sync_view(const JsonValue& status) {
@@ -80,6 +100,7 @@ PhcSyncView phc_sync_view(const JsonValue& status) {
   v.frequency_ratio = metric_value(status, "nanotime_phc_frequency_adjustment_ratio");
   v.ptp4l_reachable = metric_value(status, "nanotime_ptp4l_reachable");
   v.ptp4l_clock_class = metric_value(status, "nanotime_ptp4l_clock_class");
+  read_system(status, v);
   return v;
 }
 
@@ -159,6 +180,17 @@ Health assess(const HealthInput& in) {
       v.degraded(fmt::format("ptp4l announces clockClass {} but was told {}",
                              in.phc.ptp4l_clock_class, in.phc.clock_class));
     }
+  }
+
+  // The system clock that NTP clients get: the GPIO PPS says it is not where the PHC path puts
+  // it, so the bound chronyd was told may not hold.
+  if (in.phc.reachable && in.phc.gpio_alarm) {
+    v.degraded(std::isfinite(in.phc.gpio_disagreement_s)
+                   ? fmt::format("GPIO PPS alarm: the GPIO PPS and the PHC disagree about the system "
+                                 "clock by {:.1f} µs beyond their bounds",
+                                 in.phc.gpio_disagreement_s * 1e6)
+                   : std::string("GPIO PPS alarm: the GPIO PPS and the PHC disagree about the "
+                                 "system clock beyond their bounds"));
   }
 
   // chronyd must be using the PHC.

@@ -7,7 +7,9 @@
 //               reported about ptp4l and the cross-check agrees
 //   1 degraded  holdover, still acquiring/converging, ptp4l unreachable or announcing another
 //               class than the one it was told, gps-sock-bridge down or without a fix, or the
-//               PHC and the independent gpsd PPS disagree by more than the limit
+//               PHC and the independent gpsd PPS disagree by more than the limit, or
+//               phc-pps-sync's GPIO PPS alarm (the system clock is not where the PHC path
+//               puts it: docs/hardware-notes.md#gpio-pps)
 //   2 failed    phc-pps-sync unreachable, freerun or unknown lock state, chronyd unreachable, or
 //               chronyd not using the PHC
 // A `1` reason never hides a `2`: the code is the worst one found, every reason is listed.
@@ -37,6 +39,14 @@ struct PhcSyncView {
   double frequency_ratio = std::numeric_limits<double>::quiet_NaN();
   double ptp4l_reachable = std::numeric_limits<double>::quiet_NaN();
   double ptp4l_clock_class = std::numeric_limits<double>::quiet_NaN();
+  // The NTP half (/status "system"; absent from an older daemon: system_reported false).
+  bool system_reported = false;
+  double system_bound_s = std::numeric_limits<double>::quiet_NaN();  // null before a sample
+  std::string system_method;    // "latch-model" | "gpio-calibrated"
+  std::string latch_model;      // "bcm-phy-ptp" | "midpoint" | "precise"
+  bool gpio_configured = false;
+  bool gpio_alarm = false;      // GPIO PPS and the PHC path disagree beyond their bounds
+  double gpio_disagreement_s = std::numeric_limits<double>::quiet_NaN();
 };
 PhcSyncView phc_sync_view(const JsonValue& status);
 

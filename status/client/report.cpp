@@ -80,6 +80,25 @@ std::string format_ppb(double ratio) {
   return std::isfinite(ratio) ? fmt::format("{:+.3f} ppb", ratio * 1e9) : "–";
 }
 
+std::string format_bound(double s) {
+  if (!std::isfinite(s)) return std::isinf(s) ? "unknown" : "–";
+  const double a = std::fabs(s);
+  if (a < 1e-6) return fmt::format("±{:.0f} ns", a * 1e9);
+  if (a < 1e-3) return fmt::format("±{:.1f} µs", a * 1e6);
+  if (a < 1) return fmt::format("±{:.1f} ms", a * 1e3);
+  return fmt::format("±{:.1f} s", a);
+}
+
+std::string bounds_line(const PhcSyncView& phc) {
+  std::string ntp = format_bound(phc.system_bound_s);
+  if (!phc.system_method.empty() || !phc.latch_model.empty()) {
+    ntp += fmt::format(" ({}, {})", phc.system_method.empty() ? "–" : phc.system_method,
+                       phc.latch_model.empty() ? "–" : phc.latch_model);
+  }
+  if (phc.gpio_alarm) ntp += " GPIO ALARM";
+  return fmt::format("NTP (system clock): {}; PTP (PHC): {}", ntp, format_bound(phc.error_bound_s));
+}
+
 Report make_report(Report r) {
   HealthInput& in = r.input;
   in.phc = r.phc_status ? phc_sync_view(*r.phc_status) : PhcSyncView{};
@@ -107,6 +126,7 @@ std::string render_text(const Report& r) {
                      duration(in_state));
     o += fmt::format("  clockClass     {:<14} error bound  {}\n", plain(r.input.phc.clock_class),
                      format_seconds(r.input.phc.error_bound_s, false));
+    if (r.input.phc.system_reported) o += fmt::format("  {}\n", bounds_line(r.input.phc));
     o += fmt::format("  PHC − TAI      {:<14} frequency    {}\n", format_seconds(r.input.phc.phc_offset_s),
                      format_ppb(r.input.phc.frequency_ratio));
     o += "  pulses        ";
@@ -176,6 +196,19 @@ std::string render_json(const Report& r) {
   write_number(w, "frequency_ppb", r.input.phc.frequency_ratio * 1e9);
   write_number(w, "ptp4l_reachable", r.input.phc.ptp4l_reachable);
   write_number(w, "ptp4l_clock_class", r.input.phc.ptp4l_clock_class);
+  w.key("system");
+  if (!r.input.phc.system_reported) {
+    w.null();
+  } else {
+    w.begin_object();
+    write_number(w, "bound_s", r.input.phc.system_bound_s);
+    w.key("method").value(r.input.phc.system_method);
+    w.key("latch_model").value(r.input.phc.latch_model);
+    w.key("gpio_configured").value(r.input.phc.gpio_configured);
+    w.key("gpio_alarm").value(r.input.phc.gpio_alarm);
+    write_number(w, "gpio_disagreement_s", r.input.phc.gpio_disagreement_s);
+    w.end_object();
+  }
   w.end_object();
 
   w.key("gps_sock_bridge");

@@ -37,5 +37,9 @@ std::string render_json(const Report& report);
 // "unknown" for ±Inf. Magnitudes (error bounds) without a sign: signed_value = false.
 std::string format_seconds(double s, bool signed_value = true);
 std::string format_ppb(double ratio);
+// A bound as "±3.2 µs", "±12 ns"; "unknown" for ±Inf, "–" for NaN.
+std::string format_bound(double s);
+// "NTP (system clock): ±3.2 µs (gpio-calibrated, bcm-phy-ptp); PTP (PHC): ±12 ns".
+std::string bounds_line(const PhcSyncView& phc);
 
 }  // namespace nanotime::status

@@ -176,6 +176,10 @@ def main():
                   "tracking", "page and /status: tracking")
             check(snap["cards"]["nanotime_clock_class"]["value"] == "6", "clockClass card: 6")
             check_plots_follow_status(snap, st)
+            sysc = snap["cards"].get("nanotime_system_bound_seconds")
+            check("system" in st and sysc is not None and
+                  (sysc["text"] == "–" if sysc["value"] == "" else sysc["text"].startswith("±")),
+                  f"the system clock (NTP) card shows /status's system bound: {sysc}")
             off = snap["cards"]["nanotime_phc_offset_seconds"]
             check(float(off["value"]) == snap["plots"]["phc_offset_seconds"]["v"][-1] and
                   float(off["value"]) in st["histories"]["phc_offset_seconds"]["v"],

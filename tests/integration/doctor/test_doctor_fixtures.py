@@ -3,7 +3,11 @@ file comes from -- the command outputs are recorded from real chronyd 4.3 / ptp4
 gpsd 3.22).
 
 Proves, for each scenario, the exact verdict of EVERY check and the exit status:
-  healthy            all 10 OK, exit 0 (text and --json)
+  healthy            all 11 OK, exit 0 (text and --json); system: the bound NTP can promise
+                     (GPIO-calibrated ±3.2 µs), brackets p50/p99/max, slow reads, GPIO − PHC
+  system-alarm       the GPIO PPS alarm: system WARN naming the disagreement, exit 1
+  system-no-gpio     no GPIO PPS, bound ±52.1 µs, but the drop-in's PHC0 delay 1e-5 tells
+                     clients ±5 µs: system WARN (chronyd is told less than the bound), exit 1
   no-pulses          pulses FAIL (counter did not move in 5 s), lock WARN (holdover), exit 2
   no-fix             gpsd FAIL (TPV mode 1), exit 2
   phc-not-selected   chrony FAIL (PHC0 '?', reach 0, PPS selected), exit 2
@@ -36,7 +40,7 @@ from doctorhelpers import FIXTURES, NOW, SOURCE, Scenario, check, run_doctor, ve
 sys.path.insert(0, os.path.join(SOURCE, "scripts"))
 from nanotime import doctor as doctor_tool  # noqa: E402
 
-CHECKS = ("config", "phc", "link", "pulses", "lock", "gpsd", "leap", "chrony", "ptp4l", "daemons")
+CHECKS = ("config", "phc", "link", "pulses", "lock", "system", "gpsd", "leap", "chrony", "ptp4l", "daemons")
 LEAP_EXPIRY = 3991593600 - 2208988800  # healthy leap-seconds.list "#@": 2026-06-28 00:00 UTC
 
 
@@ -55,6 +59,16 @@ SCENARIOS = [
      {"chrony": "PHC0 not selected: PHC0 state '?', reach 0 (selected: PPS)"}),
     ("ptp4l-248", {}, expect(ptp4l="FAIL"), 2,
      {"ptp4l": "port MASTER, announcing clockClass 248"}),
+    ("system-alarm", {}, expect(system="WARN"), 1,
+     {"system": "GPIO PPS ALARM: GPIO and PHC disagree by 7.3 µs; NTP can promise ±3.2 µs "
+                "(gpio-calibrated, bcm-phy-ptp); PHC read bracket p50 47.5 µs, p99 52.1 µs, "
+                "max 61.0 µs, 0.3 % slow (3 of 1000); GPIO − PHC (/dev/pps0) median 2.4 µs, "
+                "min 1.9 µs"}),
+    ("system-no-gpio", {}, expect(system="WARN"), 1,
+     {"system": "chronyd tells clients ±5.0 µs (PHC0 delay 1e-05 in "
+                "/etc/chrony/conf.d/nanotime.conf) but the bound is ±52.1 µs; NTP can promise "
+                "±52.1 µs (latch-model, bcm-phy-ptp); PHC read bracket p50 47.5 µs, p99 52.1 µs, "
+                "max 61.0 µs, 0.3 % slow (3 of 1000)"}),
     ("leap-expired", {}, expect(leap="FAIL"), 2,
      {"leap": "/usr/share/zoneinfo/leap-seconds.list expired on 2016-07-08"}),
     ("healthy", {"now": LEAP_EXPIRY - 10 * 86400}, expect(leap="WARN"), 1,
@@ -80,19 +94,22 @@ def healthy_text():
     with Scenario("healthy") as s:
         r = s.doctor()
         lines = r.stdout.splitlines()
-        check(r.returncode == 0 and len(lines) == 11, "healthy text: 10 lines + summary, exit 0")
+        check(r.returncode == 0 and len(lines) == 12, "healthy text: 11 lines + summary, exit 0")
         expected = [
             "OK   config   /etc/nanotime/nanotime.toml valid (interface eth0)",
             "OK   phc      /dev/ptp0 (bcm_phy_ptp) behind eth0; pin SYNC_OUT = EXTTS channel 0",
             "OK   link     eth0 carrier up",
             "OK   pulses   1.00 pulses/s (5 in 5.0 s), 0 lost",
             "OK   lock     tracking, clockClass 6, error bound 25 ns",
+            "OK   system   NTP can promise ±3.2 µs (gpio-calibrated, bcm-phy-ptp); PHC read bracket "
+            "p50 47.5 µs, p99 52.1 µs, max 61.0 µs, 0.3 % slow (3 of 1000); GPIO − PHC (/dev/pps0) "
+            "median 2.4 µs, min 1.9 µs",
             "OK   gpsd     3D fix, 4 PPS (with qErr), 4 TOFF",
             "OK   leap     leap-seconds.list valid until 2026-06-28 (146 days)",
             "OK   chrony   PHC0 selected, reach 377, offset +0 ns",
             "OK   ptp4l    port MASTER, announcing clockClass 6",
             "OK   daemons  phc-pps-sync active, gps-sock-bridge active",
-            "nanotime-doctor: 10 OK, 0 WARN, 0 FAIL",
+            "nanotime-doctor: 11 OK, 0 WARN, 0 FAIL",
         ]
         for want, got in zip(expected, lines):
             check(got == want, f"text: {want}")
@@ -142,7 +159,7 @@ def stopped():
                     f.write(data)
         r = s.doctor("--json")
         got, doc = verdicts(r)
-        want = expect(phc="FAIL", pulses="FAIL", lock="FAIL", gpsd="FAIL", chrony="FAIL",
+        want = expect(phc="FAIL", pulses="FAIL", lock="FAIL", system="FAIL", gpsd="FAIL", chrony="FAIL",
                       ptp4l="FAIL", daemons="FAIL")
         check(got == want and r.returncode == 2, f"stopped: verdicts {got}, exit 2")
         msgs = {c["check"]: c["message"] for c in doc["checks"]}

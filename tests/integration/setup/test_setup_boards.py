@@ -19,6 +19,13 @@ import tomllib
 
 from setuphelpers import SOURCE, Workspace, check, diff_snapshots
 
+PHC0 = "refclock SOCK /run/chrony.phc0.sock refid PHC0 poll 3 precision 1e-7 delay {} prefer trust"
+
+
+def phc0_line(ws):
+    return next(l for l in ws.read("etc/chrony/conf.d/nanotime.conf").splitlines()
+                if "refid PHC0" in l and not l.startswith("#"))
+
 
 def add_i226(ws, ifname="eth1", ptp="ptp1"):
     """Add a PCIe Intel i226 (igc) with its own PHC to a fake sysfs."""
@@ -52,6 +59,9 @@ def cm5():
               and "dtoverlay=pps-gpio,gpiopin=18" in cfg, "CM5: uart0 on, no disable-bt")
         check(ws.read("boot/firmware/cmdline.txt") == cmdline,
               "CM5: cmdline.txt untouched (serial0 is the debug UART there)")
+        check(phc0_line(ws) == PHC0.format("1e-5")
+              and tomllib.loads(toml)["phc-pps-sync"]["gpio_pps_device"] == "/dev/pps0",
+              "CM5: the GPIO PPS checks the system clock, PHC0 delay 1e-5 (±5 µs)")
         with open(ws.path("etc/nanotime/ptp4l.cfg"), "rb") as f:
             check(f.read() == ws.shipped("ptp4l-configs/gm-cm4-cm5.cfg"), "CM5: gm-cm4-cm5.cfg")
         check(os.path.islink(ws.path("etc/systemd/system/multi-user.target.wants/ptp4l@eth0.service")),
@@ -93,6 +103,8 @@ def not_a_pi():
               f"i226: interface enp2s0, both_edges = true ({t})")
         check(os.path.islink(ws.path("etc/systemd/system/multi-user.target.wants/ptp4l@enp2s0.service")),
               "i226: ptp4l@enp2s0 enabled")
+        check(phc0_line(ws) == PHC0.format("2e-6") and "gpio_pps_device" not in t,
+              "i226 (PCIe, no GPIO known): PHC0 delay 2e-6 (±1 µs), no gpio_pps_device")
         check("Restart the services" in r.stdout, "non-Pi: next step is a restart, not a reboot")
 
 
@@ -111,6 +123,8 @@ def two_interfaces():
                   "--interface eth1: the Intel config")
         check(os.path.islink(ws.path("etc/systemd/system/multi-user.target.wants/ptp4l@eth1.service")),
               "--interface eth1: ptp4l@eth1 enabled")
+        check(phc0_line(ws) == PHC0.format("2e-6"),
+              "CM4 + i226: PHC0 delay 2e-6: the PCIe bracket is narrower than the GPIO's bound")
         r = ws.setup("--interface", "eth9", expect=1)
         check("--interface eth9: no such network interface" in r.stderr, "unknown interface: clear error")
 
@@ -159,9 +173,30 @@ def existing_config():
         check(diff_snapshots(snap, ws.snapshot()) == [], "second run on the user's config: no-op")
 
 
+def cm4_without_gpio():
+    """--no-gpio-pps: the PPS reaches SYNC_OUT only. No pps-gpio, no gpsd PPS, no GPIO check:
+    chronyd is told the MDIO read's bracket (delay 1e-4); a later run with the wire moves the
+    delay to 1e-5 (the file setup wrote is its own, so it is rewritten, not kept)."""
+    with Workspace("cm4-fresh") as ws:
+        r = ws.setup("--no-gpio-pps")
+        check("PPS on SYNC_OUT only" in r.stdout and "delay 1e-4" in r.stdout,
+              "--no-gpio-pps: the summary says SYNC_OUT only, delay 1e-4")
+        check(phc0_line(ws) == PHC0.format("1e-4"), "--no-gpio-pps: PHC0 delay 1e-4 (±50 µs)")
+        doc = tomllib.loads(ws.read("etc/nanotime/nanotime.toml"))
+        check("gpio_pps_device" not in doc["phc-pps-sync"] and "pps_socket" not in doc["gps-sock-bridge"],
+              "--no-gpio-pps: no gpio_pps_device, no gpsd PPS relayed")
+        check("pps-gpio" not in ws.read("boot/firmware/config.txt"), "--no-gpio-pps: no pps-gpio overlay")
+        r = ws.setup()
+        check(phc0_line(ws) == PHC0.format("1e-5") and "differs from the shipped" not in r.stdout,
+              "the GPIO wired later: the drop-in setup wrote is rewritten with delay 1e-5")
+        check(tomllib.loads(ws.read("etc/nanotime/nanotime.toml"))["phc-pps-sync"]["gpio_pps_device"]
+              == "/dev/pps0", "and gpio_pps_device = /dev/pps0")
+
+
 def main():
     cm5()
     not_a_pi()
+    cm4_without_gpio()
     two_interfaces()
     existing_config()
     print("PASS: nanotime-setup on CM5, a PC with an i226, CM4 + i226, and existing configs")

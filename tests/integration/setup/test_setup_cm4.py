@@ -100,9 +100,16 @@ def main():
                                  capture_output=True, text=True, check=True).stdout
         check(sourced == "/dev/ttyAMA0 /dev/pps0|-n|false",
               f"sourcing /etc/default/gpsd gives DEVICES/GPSD_OPTIONS/USBAUTO = {sourced}")
-        with open(ws.path("etc/chrony/conf.d/nanotime.conf"), "rb") as f:
-            check(f.read() == ws.shipped("chrony-confs/nanotime.conf"),
-                  "chrony drop-in installed byte-identical to chrony-confs/nanotime.conf")
+        dropin = ws.read("etc/chrony/conf.d/nanotime.conf")
+        shipped = ws.shipped("chrony-confs/nanotime.conf").decode()
+        phc0 = "refclock SOCK /run/chrony.phc0.sock refid PHC0 poll 3 precision 1e-7 delay {} prefer trust"
+        check(phc0.format("1e-4") in shipped.splitlines(),
+              "the shipped drop-in claims the CM4's bracket (delay 1e-4: ±50 µs)")
+        check(dropin == shipped.replace(phc0.format("1e-4"), phc0.format("1e-5")),
+              "chrony drop-in = the shipped one with PHC0 delay 1e-5 (GPIO PPS: ±5 µs), "
+              "nothing else changed")
+        check("chronyd PHC0 delay 1e-5 (system clock bound ±5 us)" in r.stdout,
+              "the summary says what chronyd is told")
         with open(ws.path("etc/nanotime/ptp4l.cfg"), "rb") as f:
             check(f.read() == ws.shipped("ptp4l-configs/gm-cm4-cm5.cfg"),
                   "/etc/nanotime/ptp4l.cfg = gm-cm4-cm5.cfg (CM4 PHY clock, default profile)")
@@ -117,7 +124,7 @@ def main():
         toml = ws.read("etc/nanotime/nanotime.toml")
         doc = tomllib.loads(toml)
         want_phc = {"interface": "eth0", "cable_delay_ns": 42.5, "ptp4l_socket": "/var/run/ptp4l",
-                    "ptp4l_domain": 0}
+                    "ptp4l_domain": 0, "gpio_pps_device": "/dev/pps0"}
         want_bridge = {"pps_socket": "/run/chrony.pps.sock", "offset_s": "auto"}
         check(want_phc.items() <= doc["phc-pps-sync"].items(),
               f"nanotime.toml [phc-pps-sync] has {want_phc}: {doc['phc-pps-sync']}")

@@ -5,6 +5,8 @@
 #include <poll.h>
 
 #include <cmath>
+#include <limits>
+#include <optional>
 #include <thread>
 
 #include "status/catalog.hpp"
@@ -180,6 +182,7 @@ TEST_CASE("verdict: degraded cases", "[unit]") {
       {"no fix", [](HealthInput& in) { in.bridge.fix_mode = 1; }},
       {"cross-check disagreement",
        [](HealthInput& in) { in.sources[1].offset_s = -2e-9 + 50.001e-6; }},
+      {"GPIO PPS alarm", [](HealthInput& in) { in.phc.gpio_alarm = true; }},
       {"cross-check disagreement, other sign",
        [](HealthInput& in) { in.sources[1].offset_s = -2e-9 - 50.001e-6; }},
   };
@@ -306,7 +309,62 @@ TEST_CASE("report: text and JSON", "[unit]") {
   CHECK(t2.find("chronyd          UNREACHABLE: chronyc failed") != std::string::npos);
 }
 
+TEST_CASE("report: the system clock's bound beside the PHC's, and the GPIO alarm", "[unit]") {
+  Registry reg;
+  CommonMetrics common(reg, "phc-pps-sync", "0.1.0", 1000);
+  PhcSyncMetrics phc(reg);
+  phc.set_lock_state(2, 1500);  // tracking
+  phc.record_pulse(1500, 3e-9, 0, 12e-9);
+  Section& sys = reg.section("system");
+  sys.set_number("bound_ns", 3200);
+  sys.set_text("method", "gpio-calibrated");
+  sys.set_text("latch_model", "bcm-phy-ptp");
+  sys.set_flag("gpio_configured", true);
+  sys.set_flag("alarm", false);
+  sys.set_number("disagreement_ns", std::nullopt);
+
+  Report r;
+  r.phc_status = parse_json(render_status_json(reg, 1600, *parse_status_query("history=0")));
+  r.bridge_expected = false;
+  r.tracking = ChronyTracking{"50484330", "PHC0", 1, 1e-9, "Normal"};
+  r.sources = {{'#', '*', "PHC0", 0, 0377, -2e-9, 2e-8}};
+  r.input.pps_refid = "";
+  Report locked = make_report(r);
+  CHECK(locked.health.code == kExitLocked);
+  const std::string text = render_text(locked);
+  INFO(text);
+  CHECK(text.find("  NTP (system clock): ±3.2 µs (gpio-calibrated, bcm-phy-ptp); PTP (PHC): ±12 ns\n") !=
+        std::string::npos);
+  const JsonValue j = parse_json(render_json(locked));
+  CHECK(j.at_path({"phc_pps_sync", "system", "bound_s"})->number == Approx(3.2e-6));
+  CHECK(j.at_path({"phc_pps_sync", "system", "method"})->string == "gpio-calibrated");
+
+  sys.set_flag("alarm", true);
+  sys.set_number("disagreement_ns", 7300);
+  r.phc_status = parse_json(render_status_json(reg, 1600, *parse_status_query("history=0")));
+  const Report alarmed = make_report(r);
+  CHECK(alarmed.health.code == kExitDegraded);
+  REQUIRE(alarmed.health.reasons.size() == 1);
+  CHECK(alarmed.health.reasons[0].find("GPIO PPS alarm") != std::string::npos);
+  CHECK(alarmed.health.reasons[0].find("7.3 µs") != std::string::npos);
+  CHECK(render_text(alarmed).find("GPIO ALARM; PTP (PHC)") != std::string::npos);
+
+  // A daemon without the NTP half's object: no line, no verdict change.
+  Registry old;
+  PhcSyncMetrics old_phc(old);
+  old_phc.set_lock_state(2, 1500);
+  r.phc_status = parse_json(render_status_json(old, 1600, *parse_status_query("history=0")));
+  const Report before = make_report(r);
+  CHECK(before.health.code == kExitLocked);
+  CHECK(render_text(before).find("NTP (system clock)") == std::string::npos);
+}
+
 TEST_CASE("human formatting", "[unit]") {
+  CHECK(format_bound(3.2e-6) == "±3.2 µs");
+  CHECK(format_bound(12e-9) == "±12 ns");
+  CHECK(format_bound(52e-6) == "±52.0 µs");
+  CHECK(format_bound(std::numeric_limits<double>::infinity()) == "unknown");
+  CHECK(format_bound(std::nan("")) == "–");
   CHECK(format_seconds(-3.24e-9) == "-3.2 ns");
   CHECK(format_seconds(12.5e-6) == "+12.500 µs");
   CHECK(format_seconds(0.1234) == "+123.400 ms");
