@@ -141,6 +141,7 @@ class Daemon {
     status_ = std::make_unique<DaemonStatus>(config_.status, unix_now_s(), unix_now_s);
     conductor_ = std::make_unique<Conductor>(*engine_, *clock_, clocks_, outputs_.chrony.get(),
                                              outputs_.ptp4l.get(), conductor_options());
+    conductor_->set_gpio_pps(backend_->gpio_pps());  // null: no GPIO PPS wired or configured
   }
 
   int run() {
