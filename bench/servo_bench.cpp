@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -205,291 +207,416 @@ void check_goals(const Row& r, const Profile& profile, std::optional<double> pi,
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{"servo-bench: every simulation profile x servo x seed through the discipline engine"};
+// The command line, once parsed. Two options matter by whether they were given, not by their
+// value: without --duration each profile runs for its own duration, and without --svg-profile
+// --system plots its own default profile.
+struct Options {
   std::string profiles_dir = default_profiles_dir();
+  std::vector<std::string> only;  // profile names (file stems); empty: every profile
+  std::vector<std::string> servos;
+  int seeds = 5;
+  std::optional<double> duration_s;
+  unsigned jobs = 2;
+  std::string json_path, svg_path;
+  std::string svg_profile = "cm4-m8t";
+  bool svg_profile_given = false;
+  bool system = false;
+  bool check = false;
+};
+
+// Fills `o` from the command line. Returns the exit status when there is nothing to run:
+// --help, or a usage error (EX_USAGE), caught here before any profile is read.
+std::optional<int> parse_options(int argc, char** argv, Options& o) {
+  CLI::App app{"servo-bench: every simulation profile x servo x seed through the discipline engine"};
   std::string only;
   std::string servos_arg = "pi,kalman";
-  int seeds = 5;
   double duration_s = 0;
-  unsigned jobs = 2;
-  std::string json_path, svg_path, svg_profile = "cm4-m8t";
-  app.add_option("--profiles", profiles_dir, "directory of *.toml profiles")->capture_default_str();
+  app.add_option("--profiles", o.profiles_dir, "directory of *.toml profiles")->capture_default_str();
   app.add_option("--only", only, "comma-separated profile names (file stems) to run");
   app.add_option("--servos", servos_arg, "comma-separated servos")->capture_default_str();
-  app.add_option("--seeds", seeds, "seeds 1..N")->check(CLI::Range(1, 1000))->capture_default_str();
+  app.add_option("--seeds", o.seeds, "seeds 1..N")->check(CLI::Range(1, 1000))->capture_default_str();
   auto* dur = app.add_option("--duration", duration_s, "override each profile's duration (s)")
                   ->check(CLI::PositiveNumber);
-  app.add_option("--jobs", jobs, "parallel runs")->check(CLI::Range(1, 64))->capture_default_str();
-  app.add_option("--json", json_path, "write machine-readable results to FILE ('-': stdout)");
-  app.add_option("--svg", svg_path, "draw true error over time (seed 1, every servo) to FILE");
+  app.add_option("--jobs", o.jobs, "parallel runs")->check(CLI::Range(1, 64))->capture_default_str();
+  app.add_option("--json", o.json_path, "write machine-readable results to FILE ('-': stdout)");
+  app.add_option("--svg", o.svg_path, "draw true error over time (seed 1, every servo) to FILE");
   auto* svg_profile_opt =
-      app.add_option("--svg-profile", svg_profile, "profile for --svg (--system: cm4-f9t)")
+      app.add_option("--svg-profile", o.svg_profile, "profile for --svg (--system: cm4-f9t)")
           ->capture_default_str();
-  bool system = false;
-  app.add_flag("--system", system,
+  app.add_flag("--system", o.system,
                "the NTP half instead: midpoint vs latch model vs GPIO-combined transfer per "
                "profile (kalman), with the profiles' transfer/ subdirectory");
-  bool check = false;
-  app.add_flag("--check", check,
+  app.add_flag("--check", o.check,
                "check issue #4's goals on the results (exit 1 if one fails); needs pi and kalman");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 64;  // --help/--version, or EX_USAGE
   }
-  const std::vector<std::string> servos = split(servos_arg);
-  if (check && std::find(servos.begin(), servos.end(), "kalman") == servos.end()) {
+  o.servos = split(servos_arg);
+  o.only = split(only);
+  if (dur->count() > 0) o.duration_s = duration_s;
+  o.svg_profile_given = svg_profile_opt->count() > 0;
+  if (o.check && std::find(o.servos.begin(), o.servos.end(), "kalman") == o.servos.end()) {
     fmt::print(stderr, "servo-bench: --check judges the default servo: --servos must include kalman (and pi)\n");
     return 64;
   }
-  const std::vector<std::string> only_names = split(only);
+  return std::nullopt;
+}
 
-  // Profiles in name order, so the output does not depend on the directory listing.
-  std::vector<Profile> profiles;
-  try {
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(profiles_dir)) {
+// The *.toml profiles in `dir` named in `only` (all of them when it is empty), in name order
+// so that the output does not depend on the directory listing. A directory that is not there
+// throws fs::filesystem_error unless `may_be_missing`; a bad profile throws ConfigError.
+std::vector<Profile> load_profiles(const fs::path& dir, const std::vector<std::string>& only,
+                                   bool may_be_missing) {
+  std::vector<fs::path> files;
+  if (!may_be_missing || fs::is_directory(dir)) {
+    for (const auto& e : fs::directory_iterator(dir)) {
       if (e.path().extension() == ".toml") files.push_back(e.path());
     }
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) {
-      if (!only_names.empty() &&
-          std::find(only_names.begin(), only_names.end(), f.stem().string()) == only_names.end()) {
-        continue;
-      }
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<Profile> profiles;
+  for (const auto& f : files) {
+    if (only.empty() || std::find(only.begin(), only.end(), f.stem().string()) != only.end()) {
       profiles.push_back(nanotime::sim::load_profile(f.string()));
     }
+  }
+  return profiles;
+}
+
+// The contract's profiles (--profiles) into `profiles`; the exit status if they cannot be read.
+std::optional<int> load_contract_profiles(const Options& o, std::vector<Profile>& profiles) {
+  try {
+    profiles = load_profiles(o.profiles_dir, o.only, false);
   } catch (const nanotime::config::ConfigError& e) {
     fmt::print(stderr, "servo-bench: {}\n", e.what());
     return nanotime::config::kExitConfig;
   } catch (const fs::filesystem_error& e) {
-    fmt::print(stderr, "servo-bench: {}: {}\n", profiles_dir, e.code().message());
+    fmt::print(stderr, "servo-bench: {}: {}\n", o.profiles_dir, e.code().message());
     return 66;  // EX_NOINPUT
   }
-  if (profiles.empty() && !system) {
-    fmt::print(stderr, "servo-bench: no profiles in {}\n", profiles_dir);
+  return std::nullopt;
+}
+
+// --system: the NTP half (system_bench.hpp) on the contract's profiles and the transfer's own,
+// which live beside them (sim/profiles/transfer/) and are optional.
+int run_system(const Options& o, std::vector<Profile> profiles) {
+  try {
+    for (auto& p : load_profiles(fs::path(o.profiles_dir) / "transfer", o.only, true)) {
+      profiles.push_back(std::move(p));
+    }
+  } catch (const nanotime::config::ConfigError& e) {
+    fmt::print(stderr, "servo-bench: {}\n", e.what());
+    return nanotime::config::kExitConfig;
+  }
+  if (profiles.empty()) {
+    fmt::print(stderr, "servo-bench: no profiles in {} or its transfer/\n", o.profiles_dir);
     return 66;
   }
-  if (system) {
-    // The transfer's own profiles live beside the contract's (sim/profiles/transfer/).
+  return nanotime::bench::system_bench(profiles, o.seeds, o.jobs, o.duration_s, stdout, o.svg_path,
+                                       o.svg_profile_given ? o.svg_profile : "cm4-f9t");
+}
+
+// A misspelt servo fails here with its name (EX_USAGE), not on a worker thread mid-run.
+std::optional<int> check_servos(const Options& o, const Profile& profile) {
+  for (const auto& s : o.servos) {
     try {
-      std::vector<fs::path> files;
-      const fs::path sub = fs::path(profiles_dir) / "transfer";
-      if (fs::is_directory(sub)) {
-        for (const auto& e : fs::directory_iterator(sub)) {
-          if (e.path().extension() == ".toml") files.push_back(e.path());
-        }
-      }
-      std::sort(files.begin(), files.end());
-      for (const auto& f : files) {
-        if (only_names.empty() ||
-            std::find(only_names.begin(), only_names.end(), f.stem().string()) != only_names.end()) {
-          profiles.push_back(nanotime::sim::load_profile(f.string()));
-        }
-      }
-    } catch (const nanotime::config::ConfigError& e) {
-      fmt::print(stderr, "servo-bench: {}\n", e.what());
-      return nanotime::config::kExitConfig;
-    }
-    if (profiles.empty()) {
-      fmt::print(stderr, "servo-bench: no profiles in {} or its transfer/\n", profiles_dir);
-      return 66;
-    }
-    return nanotime::bench::system_bench(profiles, seeds, jobs,
-                                         dur->count() > 0 ? std::optional<double>(duration_s)
-                                                          : std::nullopt,
-                                         stdout, svg_path,
-                                         svg_profile_opt->count() > 0 ? svg_profile : "cm4-f9t");
-  }
-  for (const auto& s : servos) {
-    try {
-      (void)nanotime::discipline::make_engine(nanotime::sim::engine_config(profiles[0], s));
+      (void)nanotime::discipline::make_engine(nanotime::sim::engine_config(profile, s));
     } catch (const std::invalid_argument& e) {
       fmt::print(stderr, "servo-bench: servo {}: {}\n", s, e.what());
       return 64;
     }
   }
+  return std::nullopt;
+}
 
+// Every task with the time they took; outcomes[i] is tasks[i]'s.
+struct Runs {
   std::vector<Task> tasks;
-  for (std::size_t p = 0; p < profiles.size(); ++p) {
-    for (const auto& s : servos) {
-      for (int seed = 1; seed <= seeds; ++seed) tasks.push_back({p, s, static_cast<std::uint64_t>(seed)});
+  std::vector<Outcome> outcomes;
+  double elapsed_s = 0;
+};
+
+// Per profile: each servo's seeds, then the oracle's. This order is the output's.
+std::vector<Task> tasks_of(const Options& o, std::size_t profiles) {
+  std::vector<Task> tasks;
+  for (std::size_t p = 0; p < profiles; ++p) {
+    for (const auto& s : o.servos) {
+      for (int seed = 1; seed <= o.seeds; ++seed) tasks.push_back({p, s, static_cast<std::uint64_t>(seed)});
     }
-    for (int seed = 1; seed <= seeds; ++seed) tasks.push_back({p, kOracle, static_cast<std::uint64_t>(seed)});
+    for (int seed = 1; seed <= o.seeds; ++seed) tasks.push_back({p, kOracle, static_cast<std::uint64_t>(seed)});
   }
-  std::vector<Outcome> outcomes(tasks.size());
+  return tasks;
+}
+
+// One task: the servo through the simulator, or the oracle on the same noise. Only seed 1 of
+// the plotted profile keeps its true error series: the SVG draws nothing else.
+Outcome run_task(const Options& o, const Profile& profile, const Task& t) {
+  Outcome out;
+  if (t.servo == kOracle) {
+    const double d = o.duration_s.value_or(profile.sim.duration_s);
+    out.oracle = nanotime::bench::oracle_run(profile, t.seed, static_cast<std::int64_t>(d));
+    return out;
+  }
+  auto engine = nanotime::discipline::make_engine(nanotime::sim::engine_config(profile, t.servo));
+  nanotime::sim::RunOptions ro;
+  ro.seed = t.seed;
+  ro.duration_s = o.duration_s;
+  auto result = nanotime::sim::run_simulation(profile, *engine, t.servo, ro);
+  out.report = nanotime::sim::make_report(result, profile);
+  out.recovered = recovered_after_faults(profile, result);
+  out.leap_max_ns = leap_window_max(profile, result);
+  if (profile.name == o.svg_profile && t.seed == 1) out.true_error_ns = std::move(result.true_error_ns);
+  return out;
+}
+
+// The tasks on --jobs threads, each taking the next task not yet taken: runs differ in length
+// (profiles, the oracle), so a fixed share per thread would leave threads idle.
+Runs run_tasks(const Options& o, const std::vector<Profile>& profiles) {
+  Runs runs;
+  runs.tasks = tasks_of(o, profiles.size());
+  runs.outcomes.resize(runs.tasks.size());
   std::atomic<std::size_t> next{0};
   const auto t0 = std::chrono::steady_clock::now();
   auto worker = [&] {
-    for (std::size_t i = next++; i < tasks.size(); i = next++) {
-      const Task& t = tasks[i];
-      const Profile& profile = profiles[t.profile];
-      if (t.servo == kOracle) {
-        const double d = dur->count() > 0 ? duration_s : profile.sim.duration_s;
-        outcomes[i].oracle = nanotime::bench::oracle_run(profile, t.seed, static_cast<std::int64_t>(d));
-        continue;
-      }
-      auto engine = nanotime::discipline::make_engine(nanotime::sim::engine_config(profile, t.servo));
-      nanotime::sim::RunOptions o;
-      o.seed = t.seed;
-      if (dur->count() > 0) o.duration_s = duration_s;
-      auto result = nanotime::sim::run_simulation(profile, *engine, t.servo, o);
-      outcomes[i].report = nanotime::sim::make_report(result, profile);
-      outcomes[i].recovered = recovered_after_faults(profile, result);
-      outcomes[i].leap_max_ns = leap_window_max(profile, result);
-      if (profile.name == svg_profile && t.seed == 1) outcomes[i].true_error_ns = std::move(result.true_error_ns);
+    for (std::size_t i = next++; i < runs.tasks.size(); i = next++) {
+      const Task& t = runs.tasks[i];
+      runs.outcomes[i] = run_task(o, profiles[t.profile], t);
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned j = 0; j < std::min<std::size_t>(jobs, tasks.size()); ++j) pool.emplace_back(worker);
+  for (unsigned j = 0; j < std::min<std::size_t>(o.jobs, runs.tasks.size()); ++j) pool.emplace_back(worker);
   for (auto& th : pool) th.join();
-  const double elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  runs.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return runs;
+}
 
-  // Medians per (profile, servo), in task order.
+// Medians per (profile, servo), in task order; the worst seed for the goals on every seed.
+std::vector<Row> rows_of(std::size_t profiles, const std::vector<std::string>& servos, const Runs& runs) {
   std::vector<Row> rows;
-  for (std::size_t p = 0; p < profiles.size(); ++p) {
+  for (std::size_t p = 0; p < profiles; ++p) {
     for (const auto& s : servos) {
-      std::vector<Figures> runs;
+      std::vector<Figures> seeds;
       Row r{p, s, {}, {}};
-      for (std::size_t i = 0; i < tasks.size(); ++i) {
-        if (tasks[i].profile != p || tasks[i].servo != s) continue;
-        const Figures f = figures_of(outcomes[i].report);
-        runs.push_back(f);
+      for (std::size_t i = 0; i < runs.tasks.size(); ++i) {
+        if (runs.tasks[i].profile != p || runs.tasks[i].servo != s) continue;
+        const Outcome& out = runs.outcomes[i];
+        const Figures f = figures_of(out.report);
+        seeds.push_back(f);
         r.worst.chrony_over = std::max(r.worst.chrony_over, f.chrony_over);
         r.worst.mislabelled = std::max(r.worst.mislabelled, f.mislabelled);
         r.worst.holdover_within = std::min(r.worst.holdover_within, f.holdover_within);
-        r.recovered = r.recovered && outcomes[i].recovered;
-        if (std::isfinite(outcomes[i].leap_max_ns)) {
-          const double x = outcomes[i].leap_max_ns / f.rms;
+        r.recovered = r.recovered && out.recovered;
+        if (std::isfinite(out.leap_max_ns)) {
+          const double x = out.leap_max_ns / f.rms;
           r.leap_excess = std::isfinite(r.leap_excess) ? std::max(r.leap_excess, x) : x;
         }
       }
-      r.median = median_of(runs);
+      r.median = median_of(seeds);
       rows.push_back(r);
     }
   }
-  auto rms_of = [&](std::size_t p, const std::string& servo) -> std::optional<double> {
-    for (const auto& r : rows) {
-      if (r.profile == p && r.servo == servo) return r.median.rms;
-    }
-    return std::nullopt;
-  };
-  auto oracle_of = [&](std::size_t p) {
-    std::vector<double> rms, wander;
-    for (std::size_t i = 0; i < tasks.size(); ++i) {
-      if (tasks[i].profile != p || tasks[i].servo != kOracle) continue;
-      rms.push_back(outcomes[i].oracle.true_rms_ns);
-      wander.push_back(outcomes[i].oracle.wander_rms_ns);
-    }
-    return std::pair{median(rms), median(wander)};
-  };
+  return rows;
+}
 
-  std::FILE* table_out = json_path == "-" ? stderr : stdout;
-  fmt::print(table_out, "servo-bench: {} profiles x {} servos x {} seeds = {} runs of {} s (+ oracle), {} jobs: {:.1f} s wall\n",
-             profiles.size(), servos.size(), seeds, profiles.size() * servos.size() * static_cast<std::size_t>(seeds),
-             dur->count() > 0 ? fmt::format("{:.0f}", duration_s) : std::string("(profile duration)"),
-             jobs, elapsed_s);
-  double simulated_days = 0;
+// The median rms of `servo` on profile `p`; none when that servo was not run.
+std::optional<double> rms_of(const std::vector<Row>& rows, std::size_t p, const std::string& servo) {
+  for (const auto& r : rows) {
+    if (r.profile == p && r.servo == servo) return r.median.rms;
+  }
+  return std::nullopt;
+}
+
+// The oracle's median true rms and receiver wander rms on profile `p`.
+std::pair<double, double> oracle_of(const Runs& runs, std::size_t p) {
+  std::vector<double> rms, wander;
+  for (std::size_t i = 0; i < runs.tasks.size(); ++i) {
+    if (runs.tasks[i].profile != p || runs.tasks[i].servo != kOracle) continue;
+    rms.push_back(runs.outcomes[i].oracle.true_rms_ns);
+    wander.push_back(runs.outcomes[i].oracle.wander_rms_ns);
+  }
+  return {median(rms), median(wander)};
+}
+
+// What a row is measured against, for both the table and the JSON: the profile's Kalman limit,
+// the oracle, and the default servo's (kalman's) rms over each (NaN when one was not run).
+struct Yardsticks {
+  nanotime::bench::Limit limit;
+  double oracle_rms = 0, oracle_wander = 0;
+  double k_limit = 0, k_oracle = 0, k_pi = 0;
+};
+
+Yardsticks yardsticks_of(const Profile& profile, std::size_t p, const Runs& runs, const std::vector<Row>& rows) {
+  Yardsticks y;
+  y.limit = nanotime::bench::kalman_limit(profile);
+  std::tie(y.oracle_rms, y.oracle_wander) = oracle_of(runs, p);
+  const auto k = rms_of(rows, p, "kalman");
+  const auto pi = rms_of(rows, p, "pi");
+  y.k_limit = k ? *k / y.limit.limit_ns : std::nan("");
+  y.k_oracle = k ? *k / y.oracle_rms : std::nan("");
+  y.k_pi = k && pi ? *k / *pi : std::nan("");
+  return y;
+}
+
+// The simulated time of the servos' runs, for the cost per simulated day.
+double simulated_days_of(const Runs& runs) {
+  double days = 0;
   const auto day_s = static_cast<double>(nanotime::util::kSPerDay);
-  for (const auto& o : outcomes) simulated_days += static_cast<double>(o.report.duration_s) / day_s;
-  fmt::print(table_out, "cost: {:.2f} s of one core per simulated day (simulator + engine; oracle included)\n",
-             elapsed_s * static_cast<double>(std::min<std::size_t>(jobs, tasks.size())) / simulated_days);
-  fmt::print(table_out, "medians over seeds; true error = PHC - TAI from lock on (ns); "
-                        "limit = steady-state Kalman prediction (+) receiver wander; "
-                        "oracle = best linear filter knowing the profile, on the same noise\n");
-  fmt::print(table_out, "{:<16} {:<7} {:>7} {:>7} {:>8} {:>7} {:>7} {:>9} {:>7} {:>9} {:>7} {:>7} {:>7} {:>8} {:>6} {:>6}\n",
+  for (const auto& o : runs.outcomes) days += static_cast<double>(o.report.duration_s) / day_s;
+  return days;
+}
+
+void print_table_header(const Options& o, std::size_t profiles, const Runs& runs, double simulated_days,
+                        std::FILE* out) {
+  fmt::print(out, "servo-bench: {} profiles x {} servos x {} seeds = {} runs of {} s (+ oracle), {} jobs: {:.1f} s wall\n",
+             profiles, o.servos.size(), o.seeds, profiles * o.servos.size() * static_cast<std::size_t>(o.seeds),
+             o.duration_s ? fmt::format("{:.0f}", *o.duration_s) : std::string("(profile duration)"),
+             o.jobs, runs.elapsed_s);
+  fmt::print(out, "cost: {:.2f} s of one core per simulated day (simulator + engine; oracle included)\n",
+             runs.elapsed_s * static_cast<double>(std::min<std::size_t>(o.jobs, runs.tasks.size())) / simulated_days);
+  fmt::print(out, "medians over seeds; true error = PHC - TAI from lock on (ns); "
+                  "limit = steady-state Kalman prediction (+) receiver wander; "
+                  "oracle = best linear filter knowing the profile, on the same noise\n");
+  fmt::print(out, "{:<16} {:<7} {:>7} {:>7} {:>8} {:>7} {:>7} {:>9} {:>7} {:>9} {:>7} {:>7} {:>7} {:>8} {:>6} {:>6}\n",
              "profile", "servo", "rms", "p95", "max", "resid", "lock_s", "hold_max", "within",
              "chrony>1", "mislab", "limit", "oracle", "k/limit", "k/orc", "k/pi");
+}
+
+// The ratios to kalman are shown on kalman's line only.
+void print_table_row(const Profile& profile, const Row& r, const Yardsticks& y, std::FILE* out) {
+  const Figures& m = r.median;
+  const bool is_k = r.servo == "kalman";
+  auto cell = [](double v, int d) { return std::isfinite(v) ? fmt::format("{:.{}f}", v, d) : std::string("-"); };
+  fmt::print(out, "{:<16} {:<7} {:>7} {:>7} {:>8} {:>7} {:>7} {:>9} {:>7} {:>9} {:>7} {:>7} {:>7} {:>8} {:>6} {:>6}\n",
+             profile.name, r.servo, cell(m.rms, 2), cell(m.p95, 2), cell(m.max, 1),
+             cell(m.residual_rms, 2), cell(m.lock_s, 0), cell(m.holdover_max_ns, 1),
+             cell(m.holdover_within, 3),
+             fmt::format("{}({})", cell(m.chrony_over, 0), cell(r.worst.chrony_over, 0)),
+             fmt::format("{}({})", cell(m.mislabelled, 0), cell(r.worst.mislabelled, 0)),
+             cell(y.limit.limit_ns, 2), cell(y.oracle_rms, 2), is_k ? cell(y.k_limit, 2) : "",
+             is_k ? cell(y.k_oracle, 2) : "", is_k ? cell(y.k_pi, 2) : "");
+}
+
+// One element of "results", with its leading comma unless it is the first.
+std::string json_row(bool first, const Profile& profile, const Row& r, const Yardsticks& y) {
+  const Figures& m = r.median;
+  return fmt::format(
+      "{}\n    {{\"profile\": \"{}\", \"servo\": \"{}\", \"median\": {{\"true_rms_ns\": {}, "
+      "\"true_p95_ns\": {}, \"true_max_ns\": {}, \"residual_rms_ns\": {}, \"lock_time_s\": {}, "
+      "\"holdover_max_true_error_ns\": {}, \"holdover_within_bound_fraction\": {}, "
+      "\"chrony_samples_over_1us\": {}, \"mislabelled\": {}}}, \"worst\": {{\"chrony_samples_over_1us\": {}, "
+      "\"mislabelled\": {}, \"holdover_within_bound_fraction\": {}, \"recovered_after_faults\": {}, "
+      "\"leap_max_over_rms\": {}}}, \"limit_ns\": {}, \"limit\": {{\"measurement_sd_ns\": {}, "
+      "\"prediction_sd_ns\": {}, \"wander_sd_ns\": {}}}, \"oracle_rms_ns\": {}, \"oracle_wander_rms_ns\": {}, "
+      "\"kalman_over_limit\": {}, \"kalman_over_oracle\": {}, \"kalman_over_pi\": {}}}",
+      first ? "" : ",", profile.name, r.servo, json_num(m.rms), json_num(m.p95), json_num(m.max),
+      json_num(m.residual_rms), json_num(m.lock_s, 1), json_num(m.holdover_max_ns),
+      json_num(m.holdover_within, 6), json_num(m.chrony_over, 1), json_num(m.mislabelled, 1),
+      json_num(r.worst.chrony_over, 0), json_num(r.worst.mislabelled, 0),
+      json_num(r.worst.holdover_within, 6), r.recovered ? "true" : "false", json_num(r.leap_excess),
+      json_num(y.limit.limit_ns), json_num(y.limit.measurement_sd_ns), json_num(y.limit.prediction_sd_ns),
+      json_num(y.limit.wander_sd_ns), json_num(y.oracle_rms), json_num(y.oracle_wander), json_num(y.k_limit),
+      json_num(y.k_oracle), json_num(y.k_pi));
+}
+
+// Prints the table to `out` and returns the same results as JSON, built row by row alongside.
+std::string print_table_and_json(const Options& o, const std::vector<Profile>& profiles, const Runs& runs,
+                                 const std::vector<Row>& rows, std::FILE* out) {
+  const double simulated_days = simulated_days_of(runs);
+  print_table_header(o, profiles.size(), runs, simulated_days, out);
   std::string json = "{\n";
   json += fmt::format("  \"profiles_dir\": \"{}\", \"seeds\": {}, \"runs\": {}, \"elapsed_s\": {:.3f}, "
                       "\"simulated_days\": {:.3f},\n",
-                      profiles_dir, seeds, tasks.size(), elapsed_s, simulated_days);
+                      o.profiles_dir, o.seeds, runs.tasks.size(), runs.elapsed_s, simulated_days);
   json += "  \"results\": [";
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const Row& r = rows[i];
     const Profile& profile = profiles[r.profile];
-    const auto limit = nanotime::bench::kalman_limit(profile);
-    const auto [oracle_rms, oracle_wander] = oracle_of(r.profile);
-    const auto k = rms_of(r.profile, "kalman");
-    const auto pi = rms_of(r.profile, "pi");
-    const double k_limit = k ? *k / limit.limit_ns : std::nan("");
-    const double k_oracle = k ? *k / oracle_rms : std::nan("");
-    const double k_pi = k && pi ? *k / *pi : std::nan("");
-    const Figures& m = r.median;
-    const bool is_k = r.servo == "kalman";
-    auto cell = [](double v, int d) { return std::isfinite(v) ? fmt::format("{:.{}f}", v, d) : std::string("-"); };
-    fmt::print(table_out, "{:<16} {:<7} {:>7} {:>7} {:>8} {:>7} {:>7} {:>9} {:>7} {:>9} {:>7} {:>7} {:>7} {:>8} {:>6} {:>6}\n",
-               profile.name, r.servo, cell(m.rms, 2), cell(m.p95, 2), cell(m.max, 1),
-               cell(m.residual_rms, 2), cell(m.lock_s, 0), cell(m.holdover_max_ns, 1),
-               cell(m.holdover_within, 3),
-               fmt::format("{}({})", cell(m.chrony_over, 0), cell(r.worst.chrony_over, 0)),
-               fmt::format("{}({})", cell(m.mislabelled, 0), cell(r.worst.mislabelled, 0)),
-               cell(limit.limit_ns, 2), cell(oracle_rms, 2), is_k ? cell(k_limit, 2) : "",
-               is_k ? cell(k_oracle, 2) : "", is_k ? cell(k_pi, 2) : "");
-    json += fmt::format(
-        "{}\n    {{\"profile\": \"{}\", \"servo\": \"{}\", \"median\": {{\"true_rms_ns\": {}, "
-        "\"true_p95_ns\": {}, \"true_max_ns\": {}, \"residual_rms_ns\": {}, \"lock_time_s\": {}, "
-        "\"holdover_max_true_error_ns\": {}, \"holdover_within_bound_fraction\": {}, "
-        "\"chrony_samples_over_1us\": {}, \"mislabelled\": {}}}, \"worst\": {{\"chrony_samples_over_1us\": {}, "
-        "\"mislabelled\": {}, \"holdover_within_bound_fraction\": {}, \"recovered_after_faults\": {}, "
-        "\"leap_max_over_rms\": {}}}, \"limit_ns\": {}, \"limit\": {{\"measurement_sd_ns\": {}, "
-        "\"prediction_sd_ns\": {}, \"wander_sd_ns\": {}}}, \"oracle_rms_ns\": {}, \"oracle_wander_rms_ns\": {}, "
-        "\"kalman_over_limit\": {}, \"kalman_over_oracle\": {}, \"kalman_over_pi\": {}}}",
-        i == 0 ? "" : ",", profile.name, r.servo, json_num(m.rms), json_num(m.p95), json_num(m.max),
-        json_num(m.residual_rms), json_num(m.lock_s, 1), json_num(m.holdover_max_ns),
-        json_num(m.holdover_within, 6), json_num(m.chrony_over, 1), json_num(m.mislabelled, 1),
-        json_num(r.worst.chrony_over, 0), json_num(r.worst.mislabelled, 0),
-        json_num(r.worst.holdover_within, 6), r.recovered ? "true" : "false", json_num(r.leap_excess),
-        json_num(limit.limit_ns), json_num(limit.measurement_sd_ns), json_num(limit.prediction_sd_ns),
-        json_num(limit.wander_sd_ns), json_num(oracle_rms), json_num(oracle_wander), json_num(k_limit),
-        json_num(k_oracle), json_num(k_pi));
+    const Yardsticks y = yardsticks_of(profile, r.profile, runs, rows);
+    print_table_row(profile, r, y, out);
+    json += json_row(i == 0, profile, r, y);
   }
   json += "\n  ]\n}\n";
-  fmt::print(table_out, "chrony>1 and mislab: median(worst seed); lock_s '-' = did not lock; "
-                        "hold_max/within: worst holdover per run\n");
+  fmt::print(out, "chrony>1 and mislab: median(worst seed); lock_s '-' = did not lock; "
+                  "hold_max/within: worst holdover per run\n");
+  return json;
+}
 
-  if (!json_path.empty()) {
-    if (json_path == "-") {
-      fmt::print("{}", json);
-    } else {
-      std::ofstream out(json_path, std::ios::binary | std::ios::trunc);
-      out << json;
-      if (!out) {
-        fmt::print(stderr, "servo-bench: cannot write {}\n", json_path);
-        return 74;
-      }
+// --json: '-' is stdout (the table went to stderr then). Returns EX_IOERR if it cannot be written.
+std::optional<int> write_json(const std::string& path, const std::string& json) {
+  if (path.empty()) return std::nullopt;
+  if (path == "-") {
+    fmt::print("{}", json);
+    return std::nullopt;
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << json;
+  if (!out) {
+    fmt::print(stderr, "servo-bench: cannot write {}\n", path);
+    return 74;
+  }
+  return std::nullopt;
+}
+
+// --svg: seed 1 of --svg-profile, every servo on one plot. Moves the series out of `runs`.
+// Returns EX_USAGE when that profile was not run, EX_IOERR when the file cannot be written.
+std::optional<int> write_svg(const Options& o, Runs& runs, std::FILE* table_out) {
+  if (o.svg_path.empty()) return std::nullopt;
+  std::vector<nanotime::bench::Series> series;
+  for (std::size_t i = 0; i < runs.tasks.size(); ++i) {
+    if (!runs.outcomes[i].true_error_ns.empty()) {
+      series.push_back({runs.tasks[i].servo, std::move(runs.outcomes[i].true_error_ns)});
     }
   }
-  if (!svg_path.empty()) {
-    std::vector<nanotime::bench::Series> series;
-    for (std::size_t i = 0; i < tasks.size(); ++i) {
-      if (!outcomes[i].true_error_ns.empty()) {
-        series.push_back({tasks[i].servo, std::move(outcomes[i].true_error_ns)});
-      }
-    }
-    if (series.empty()) {
-      fmt::print(stderr, "servo-bench: --svg: profile {} was not run\n", svg_profile);
-      return 64;
-    }
-    std::ofstream out(svg_path, std::ios::binary | std::ios::trunc);
-    out << nanotime::bench::true_error_svg(svg_profile + ", seed 1: true error (PHC - TAI)", series);
-    if (!out) {
-      fmt::print(stderr, "servo-bench: cannot write {}\n", svg_path);
-      return 74;
-    }
-    fmt::print(table_out, "wrote {}\n", svg_path);
+  if (series.empty()) {
+    fmt::print(stderr, "servo-bench: --svg: profile {} was not run\n", o.svg_profile);
+    return 64;
   }
-  if (check) {
-    GoalReport goals{table_out};
-    for (const auto& r : rows) {
-      if (r.servo == "kalman") check_goals(r, profiles[r.profile], rms_of(r.profile, "pi"), oracle_of(r.profile).first, goals);
-    }
-    fmt::print(table_out, "check: {}\n",
-               goals.failed == 0 ? "all goals met" : fmt::format("{} goal(s) FAILED", goals.failed));
-    if (goals.failed > 0) return 1;
+  std::ofstream out(o.svg_path, std::ios::binary | std::ios::trunc);
+  out << nanotime::bench::true_error_svg(o.svg_profile + ", seed 1: true error (PHC - TAI)", series);
+  if (!out) {
+    fmt::print(stderr, "servo-bench: cannot write {}\n", o.svg_path);
+    return 74;
   }
-  return 0;
+  fmt::print(table_out, "wrote {}\n", o.svg_path);
+  return std::nullopt;
+}
+
+// --check: the goals are on the default servo, so only kalman's rows are judged (against pi's
+// and the oracle's). Returns 1 if a goal failed.
+int check_rows(const std::vector<Profile>& profiles, const Runs& runs, const std::vector<Row>& rows,
+               std::FILE* out) {
+  GoalReport goals{out};
+  for (const auto& r : rows) {
+    if (r.servo == "kalman") {
+      check_goals(r, profiles[r.profile], rms_of(rows, r.profile, "pi"), oracle_of(runs, r.profile).first, goals);
+    }
+  }
+  fmt::print(out, "check: {}\n", goals.failed == 0 ? "all goals met" : fmt::format("{} goal(s) FAILED", goals.failed));
+  return goals.failed > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  if (const auto status = parse_options(argc, argv, o)) return *status;
+  std::vector<Profile> profiles;
+  if (const auto status = load_contract_profiles(o, profiles)) return *status;
+  if (o.system) return run_system(o, std::move(profiles));
+  if (profiles.empty()) {
+    fmt::print(stderr, "servo-bench: no profiles in {}\n", o.profiles_dir);
+    return 66;  // EX_NOINPUT
+  }
+  if (const auto status = check_servos(o, profiles[0])) return *status;
+
+  Runs runs = run_tasks(o, profiles);
+  const std::vector<Row> rows = rows_of(profiles.size(), o.servos, runs);
+  // With the JSON on stdout, the table goes to stderr so that stdout stays parseable.
+  std::FILE* table_out = o.json_path == "-" ? stderr : stdout;
+  const std::string json = print_table_and_json(o, profiles, runs, rows, table_out);
+  if (const auto status = write_json(o.json_path, json)) return *status;
+  if (const auto status = write_svg(o, runs, table_out)) return *status;
+  return o.check ? check_rows(profiles, runs, rows, table_out) : 0;
 }
