@@ -309,6 +309,9 @@ int run_system(const Options& o, std::vector<Profile> profiles) {
   } catch (const nanotime::config::ConfigError& e) {
     fmt::print(stderr, "servo-bench: {}\n", e.what());
     return nanotime::config::kExitConfig;
+  } catch (const fs::filesystem_error& e) {  // e.g. transfer/ exists but cannot be read
+    fmt::print(stderr, "servo-bench: {}: {}\n", e.path1().string(), e.code().message());
+    return 66;  // EX_NOINPUT
   }
   if (profiles.empty()) {
     fmt::print(stderr, "servo-bench: no profiles in {} or its transfer/\n", o.profiles_dir);
