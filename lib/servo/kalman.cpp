@@ -52,10 +52,18 @@ void KalmanServo::predict_to(std::int64_t t_ns) {
   t_ns_ = t_ns;
 }
 
+// predict_to()'s arithmetic on local copies of the two numbers it needs, not on a copy of the
+// whole servo (control log, noise estimator): the engine asks several times a second.
 Prediction KalmanServo::predict(std::int64_t at_ns) const {
-  KalmanServo copy = *this;
-  copy.predict_to(at_ns);
-  return {copy.theta_, std::sqrt(std::max(copy.p00_, 0.0))};
+  const double dt = static_cast<double>(at_ns - t_ns_) * 1e-9;
+  if (dt == 0) return {theta_, std::sqrt(std::max(p00_, 0.0))};
+  // Parenthesised as predict_to()'s `+=`: the same rounding, the same result to the bit.
+  const double theta = theta_ + ((y_ + hold_delta_) * dt + log_.integral_ns(t_ns_, at_ns));
+  if (dt < 0) return {theta, std::sqrt(std::max(p00_, 0.0))};  // as predict_to: p kept
+  const NoiseModel n = noise_.model();
+  const double p00 = p00_ + (2 * p01_ * dt + p11_ * dt * dt + n.wfm_ns2_per_s * dt +
+                             n.rwfm_ns2_per_s3 * dt * dt * dt / 3);
+  return {theta, std::sqrt(std::max(p00, 0.0))};
 }
 
 // Deadbeat: the frequency applied from apply_ns makes the predicted phase zero at the next
