@@ -14,23 +14,15 @@
 #include <system_error>
 
 #include "log/log.hpp"
+#include "shell/clock.hpp"
 #include "util/units.hpp"
 
 namespace nanotime::ppsd {
-namespace {
 
 using util::kNsPerS;
 
-std::int64_t read_clock(clockid_t id) {
-  timespec ts{};
-  clock_gettime(id, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * kNsPerS + ts.tv_nsec;
-}
-
-}  // namespace
-
-std::int64_t SystemClocks::mono_ns() { return read_clock(CLOCK_MONOTONIC); }
-std::int64_t SystemClocks::realtime_ns() { return read_clock(CLOCK_REALTIME); }
+std::int64_t SystemClocks::mono_ns() { return shell::host_mono_ns(); }
+std::int64_t SystemClocks::realtime_ns() { return shell::host_realtime_ns(); }
 
 bool system_clock_usable(int status, long maxerror_us, double max_error_s) {
   if ((status & STA_UNSYNC) != 0) return false;
@@ -45,7 +37,7 @@ SystemTodSource::SystemTodSource(double max_error_s) : max_error_s_(max_error_s)
 
 void SystemTodSource::arm() {
   // The next x.5 s of the system clock, absolute (follows steps of the system clock).
-  const std::int64_t now = read_clock(CLOCK_REALTIME);
+  const std::int64_t now = shell::host_realtime_ns();
   std::int64_t next = (now / kNsPerS) * kNsPerS + kNsPerS / 2;
   if (next <= now + kNsPerS / 10) next += kNsPerS;
   itimerspec its{};
@@ -62,7 +54,7 @@ std::vector<gpsd::Event> SystemTodSource::read_events(std::int64_t) {
   std::vector<gpsd::Event> out;
   timex tx{};
   const int state = adjtimex(&tx);
-  const std::int64_t real = read_clock(CLOCK_REALTIME);
+  const std::int64_t real = shell::host_realtime_ns();
   const bool usable = state != TIME_ERROR && system_clock_usable(tx.status, tx.maxerror, max_error_s_);
   if (!usable_ || *usable_ != usable) {
     if (usable) {
