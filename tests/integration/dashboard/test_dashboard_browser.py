@@ -177,9 +177,13 @@ def main():
             check(snap["cards"]["nanotime_clock_class"]["value"] == "6", "clockClass card: 6")
             check_plots_follow_status(snap, st)
             sysc = snap["cards"].get("nanotime_system_bound_seconds")
+            # No chronyd here: no sample yet, so no bound — a dash, then the method and model.
+            system = st.get("system", {})
+            how = ", ".join(x for x in (system.get("method"), system.get("latch_model")) if x)
             check("system" in st and sysc is not None and
-                  (sysc["text"] == "–" if sysc["value"] == "" else sysc["text"].startswith("±")),
-                  f"the system clock (NTP) card shows /status's system bound: {sysc}")
+                  sysc["text"].startswith("–" if system.get("bound_ns") is None else "±") and
+                  (not how or f"({how})" in sysc["text"]),
+                  f"the system clock (NTP) card shows /status's system bound and method: {sysc}")
             off = snap["cards"]["nanotime_phc_offset_seconds"]
             check(float(off["value"]) == snap["plots"]["phc_offset_seconds"]["v"][-1] and
                   float(off["value"]) in st["histories"]["phc_offset_seconds"]["v"],
