@@ -1,0 +1,31 @@
+#pragma once
+// One record's frame (docs/recording.md#records):
+//   u8 type | u32 payload length | i64 mono_ns | payload | u32 CRC-32 of everything before it
+// The payload's fields are the record type's, little-endian, in declaration order.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "recording/records.hpp"
+
+namespace nanotime::recording {
+
+inline constexpr std::size_t kFrameOverhead = 1 + 4 + 8 + 4;
+inline constexpr std::uint32_t kMaxPayload = 1u << 20;  // far above any real record
+
+void encode_record(const Record& r, std::string& out);
+
+// Decodes the frame at the start of `in`. On success: the record and its frame's size. On
+// failure: a sentence saying what was expected (the caller adds the offset).
+struct Decoded {
+  std::optional<Record> record;
+  std::size_t size = 0;
+  std::string error;
+};
+Decoded decode_record(std::string_view in);
+
+std::uint32_t crc32_of(std::string_view bytes);
+
+}  // namespace nanotime::recording
