@@ -114,12 +114,22 @@ discipline::ClockQuality get_quality(ByteReader& r) {
   return q;
 }
 
-void put_body(ByteWriter& w, const Body& body) {
+// Wrapping differences: a fuzzed file must not overflow a signed subtraction.
+std::int64_t minus(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) - static_cast<std::uint64_t>(b));
+}
+std::int64_t plus(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
+}
+
+// Clock values are written relative to the record's stamp (a clock read) or to the sample's
+// `before` (a PHC read): small, repetitive numbers that deflate well.
+void put_body(ByteWriter& w, const Body& body, std::int64_t stamp) {
   std::visit(
-      [&w](const auto& b) {
+      [&w, stamp](const auto& b) {
         using T = std::decay_t<decltype(b)>;
         if constexpr (std::is_same_v<T, MonoRead> || std::is_same_v<T, RealRead>) {
-          w.i64(b.ns);
+          w.i64(minus(b.ns, stamp));
         } else if constexpr (std::is_same_v<T, ExttsRead>) {
           w.u32(static_cast<std::uint32_t>(b.records.size()));
           for (const auto& e : b.records) {
@@ -129,10 +139,12 @@ void put_body(ByteWriter& w, const Body& body) {
         } else if constexpr (std::is_same_v<T, PhcReadings>) {
           w.u8(static_cast<std::uint8_t>(b.readings.method));
           w.u32(static_cast<std::uint32_t>(b.readings.reads.size()));
+          std::int64_t base = 0;
           for (const auto& p : b.readings.reads) {
-            w.i64(p.before_ns);
-            w.i64(p.phc_ns);
-            w.i64(p.after_ns);
+            w.i64(minus(p.before_ns, base));
+            w.i64(minus(p.phc_ns, p.before_ns));
+            w.i64(minus(p.after_ns, p.before_ns));
+            base = p.before_ns;
           }
         } else if constexpr (std::is_same_v<T, PhcFailure>) {
           w.i32(b.error_number);
@@ -181,10 +193,10 @@ void put_body(ByteWriter& w, const Body& body) {
       body);
 }
 
-Body get_body(std::uint8_t code, ByteReader& r) {
+Body get_body(std::uint8_t code, ByteReader& r, std::int64_t stamp) {
   switch (code) {
-    case 1: return MonoRead{r.i64()};
-    case 2: return RealRead{r.i64()};
+    case 1: return MonoRead{plus(r.i64(), stamp)};
+    case 2: return RealRead{plus(r.i64(), stamp)};
     case 3: {
       ExttsRead b;
       const std::uint32_t n = r.count(12);
@@ -204,11 +216,13 @@ Body get_body(std::uint8_t code, ByteReader& r) {
       }
       b.readings.method = static_cast<phc::OffsetMethod>(method);
       const std::uint32_t n = r.count(24);
+      std::int64_t base = 0;
       for (std::uint32_t i = 0; i < n; ++i) {
         phc::PhcRead p;
-        p.before_ns = r.i64();
-        p.phc_ns = r.i64();
-        p.after_ns = r.i64();
+        p.before_ns = plus(r.i64(), base);
+        p.phc_ns = plus(r.i64(), p.before_ns);
+        p.after_ns = plus(r.i64(), p.before_ns);
+        base = p.before_ns;
         b.readings.reads.push_back(p);
       }
       return b;
@@ -305,20 +319,20 @@ std::uint32_t crc32_of(std::string_view bytes) {
   return static_cast<std::uint32_t>(crc);
 }
 
-void encode_record(const Record& rec, std::string& out) {
+void encode_record(const Record& rec, std::string& out, std::int64_t previous_mono_ns) {
   std::string payload;
   ByteWriter pw(payload);
-  put_body(pw, rec.body);
+  put_body(pw, rec.body, rec.mono_ns);
   const std::size_t start = out.size();
   ByteWriter w(out);
   w.u8(type_code(rec.body));
   w.u32(static_cast<std::uint32_t>(payload.size()));
-  w.i64(rec.mono_ns);
+  w.i64(minus(rec.mono_ns, previous_mono_ns));
   out += payload;
   w.u32(crc32_of(std::string_view(out).substr(start)));
 }
 
-Decoded decode_record(std::string_view in) {
+Decoded decode_record(std::string_view in, std::int64_t previous_mono_ns) {
   Decoded d;
   if (in.size() < kFrameOverhead) {
     d.error = fmt::format("a record frame ({} bytes at least), {} bytes left", kFrameOverhead,
@@ -343,9 +357,9 @@ Decoded decode_record(std::string_view in) {
   }
   try {
     Record r;
-    r.mono_ns = head.i64();
+    r.mono_ns = plus(head.i64(), previous_mono_ns);
     ByteReader payload(in.substr(13, len));
-    r.body = get_body(code, payload);
+    r.body = get_body(code, payload, r.mono_ns);
     if (payload.left() != 0) {
       d.error = fmt::format("a {} record of {} bytes, {} extra", type_name(code), payload.pos(),
                             payload.left());

@@ -87,12 +87,14 @@ void Writer::append(const Record& r) {
   if (flush_due(r.mono_ns) || raw_.size() >= options_.block_bytes) close_block();
   if (!block_start_mono_ns_) block_start_mono_ns_ = r.mono_ns;
   const std::size_t before = raw_.size();
-  encode_record(r, raw_);
+  encode_record(r, raw_, previous_mono_ns_);
+  previous_mono_ns_ = r.mono_ns;
   raw_bytes_ += raw_.size() - before;
 }
 
 void Writer::close_block() {
   block_start_mono_ns_.reset();
+  previous_mono_ns_ = 0;
   if (raw_.empty()) return;
   const std::string compressed = deflater_->compress(raw_);
   const std::size_t before = out_.size();
@@ -241,6 +243,7 @@ bool Reader::load_block() {
   block_offset_ = pos_;
   pos_ += kBlockHead + clen;
   raw_pos_ = 0;
+  previous_mono_ns_ = 0;
   return true;
 }
 
@@ -250,13 +253,14 @@ std::optional<Record> Reader::next() {
       if (!load_block()) return std::nullopt;
       continue;
     }
-    Decoded d = decode_record(std::string_view(raw_).substr(raw_pos_));
+    Decoded d = decode_record(std::string_view(raw_).substr(raw_pos_), previous_mono_ns_);
     if (!d.record) {
       stop(block_offset_, fmt::format("{} (at byte {} of the block's {} decompressed bytes)",
                                       d.error, raw_pos_, raw_.size()));
       return std::nullopt;
     }
     raw_pos_ += d.size;
+    previous_mono_ns_ = d.record->mono_ns;
     ++records_read_;
     return std::move(d.record);
   }

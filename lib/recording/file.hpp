@@ -69,6 +69,7 @@ class Writer {
   std::string raw_;
   std::string out_;
   std::optional<std::int64_t> block_start_mono_ns_;
+  std::int64_t previous_mono_ns_ = 0;  // in this block
   std::uint64_t file_bytes_ = 0;
   std::uint64_t raw_bytes_ = 0;
 };
@@ -106,6 +107,7 @@ class Reader {
   std::string raw_;        // the current block's records
   std::size_t raw_pos_ = 0;
   std::size_t block_offset_ = 0;
+  std::int64_t previous_mono_ns_ = 0;  // in this block
   bool done_ = false;
   std::string stop_;
   std::uint64_t records_read_ = 0;
