@@ -2,7 +2,9 @@
 // hand, a round trip of every record type, and every kind of bad file.
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "recording/bytes.hpp"
@@ -196,4 +198,51 @@ TEST_CASE("a corrupt header is refused at its CRC") {
   std::string file = small_file();
   file[20] = static_cast<char>(file[20] ^ 0x10);
   CHECK_THROWS_WITH(r::Reader(file), Catch::Contains("header CRC-32"));
+}
+
+TEST_CASE("a file written by an independent encoder (Python, from docs/recording.md) reads back") {
+  // tests/fuzz/corpus/recording_read/file: written with Python's struct and zlib from the
+  // format's description (its first byte picks the fuzz target's path, the file follows).
+  std::ifstream in(std::string(NANOTIME_SOURCE_DIR) + "/tests/fuzz/corpus/recording_read/file",
+                   std::ios::binary);
+  REQUIRE(in);
+  std::stringstream s;
+  s << in.rdbuf();
+  const std::string file = s.str().substr(1);
+  r::Reader rd(file);
+  CHECK(rd.header() == r::Header{{"origin", "start"}, {"engine.servo", "kalman"}});
+  const auto got = read_all(rd);
+  CHECK(rd.stop_message().empty());
+  REQUIRE(got.size() == 8);
+  CHECK(got[0].mono_ns == 1000123456789);
+  CHECK(std::get<r::MonoRead>(got[0].body).ns == 1000123456789);
+  CHECK(got[1].mono_ns == 1000123456794);
+  CHECK(std::get<r::RealRead>(got[1].body).ns == 1'800'000'000'000'000'000);
+  const auto& extts = std::get<r::ExttsRead>(got[2].body).records;
+  REQUIRE(extts.size() == 1);
+  CHECK(extts[0].phc_ns == 1'800'000'037'000'000'008);
+  const auto& reads = std::get<r::PhcReadings>(got[3].body).readings;
+  CHECK(reads.method == nanotime::phc::OffsetMethod::extended);
+  REQUIRE(reads.reads.size() == 2);
+  CHECK(reads.reads[0].before_ns == 1'800'000'000'000'000'000);
+  CHECK(reads.reads[0].phc_ns == 1'800'000'037'000'000'000);
+  CHECK(reads.reads[0].after_ns == 1'800'000'000'000'000'600);
+  CHECK(reads.reads[1].before_ns == 1'800'000'000'000'001'000);
+  CHECK(reads.reads[1].after_ns == 1'800'000'000'000'001'650);
+  const auto& tod = std::get<r::TodEvents>(got[4].body).events;
+  REQUIRE(tod.size() == 3);
+  CHECK(std::get<nanotime::gpsd::TimeReport>(tod[0]).clock_ns == 1'800'000'000'200'000'000);
+  CHECK(std::get<nanotime::gpsd::PulseReport>(tod[1]).qerr_ns == 4.5);
+  CHECK(std::get<nanotime::gpsd::FixState>(tod[2]).mode == 3);
+  CHECK(std::get<r::Step>(got[5].body).delta_ns == -1'500'000'000'000'000'000);
+  CHECK(std::get<r::Frequency>(got[6].body).requested_ppb == -13400.5);
+  const auto& q = std::get<r::Quality>(got[7].body).quality;
+  CHECK(q.state == nanotime::discipline::LockState::tracking);
+  CHECK(q.clock_class == 6);
+  CHECK(q.offset_scaled_log_variance == 0x4e5d);
+  CHECK(q.tai_utc_s == 37);
+  CHECK(q.utc_offset_valid);
+  CHECK(!q.leap61);
+  CHECK(q.time_traceable);
+  CHECK(q.frequency_traceable);
 }
