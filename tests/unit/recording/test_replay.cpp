@@ -141,3 +141,29 @@ TEST_CASE("a recording cut anywhere replays identically up to the cut") {
     CHECK(res.records > 0);
   }
 }
+
+// The figures of docs/recording.md#cost (hidden: ~5 s; run with `test_recording_replay [cost]`).
+TEST_CASE("cost: a simulated day's recording, the recorder's CPU, the replay's", "[.][cost]") {
+  const sim::Profile p = profile("cm4-m8t-faults");
+  const discipline::EngineConfig ec = sim::engine_config(p, "kalman");
+  struct Null final : conductor::RecordSink {
+    void write(const r::Record&) override {}
+  };
+  const auto timed = [](const auto& f) {
+    const double c0 = cpu_s();
+    f();
+    return cpu_s() - c0;
+  };
+  Null null;
+  // Wrappers with a sink that drops everything: the run itself, as the daemon runs it.
+  const double run_cpu = timed([&] { r::test::record_simulation(p, 86400, ec, null); });
+  Recorded rec;
+  const double rec_cpu = timed([&] { rec = record(p, 86400, ec); });
+  conductor::ReplayResult res;
+  const double replay_cpu = timed([&] { res = replay(rec.file, p, ec); });
+  CHECK(!res.mismatch);
+  WARN("cm4-m8t-faults day: " << rec.file.size() << " bytes (" << rec.raw_bytes
+                               << " raw); run " << run_cpu << " s CPU, recorded " << rec_cpu
+                               << " s (+" << rec_cpu - run_cpu << " s: encode + deflate), replay "
+                               << replay_cpu << " s");
+}
