@@ -47,6 +47,9 @@ std::vector<config::Key<C>> record_keys(const std::string& table) {
       key<C, double>(table, "total_max_mb", record_field(&RecordConfig::total_max_mb),
                      config::number({1, 1048576}), Apply::live,
                      "The oldest recordings in the directory are removed beyond this total (MB)"),
+      key<C, std::string>(table, "control_socket", record_field(&RecordConfig::control_socket),
+                          config::path(kUnixPathMax), Apply::restart,
+                          "Where `nanotime record` asks for a recording (root only)"),
   };
 }
 

@@ -37,6 +37,7 @@ struct RecordConfig {
   double file_max_mb = 64;
   double file_max_age_s = 86400;
   double total_max_mb = 1024;
+  std::string control_socket = "/run/nanotime/phc-pps-sync.record.sock";  // `nanotime record`
   bool operator==(const RecordConfig&) const = default;
 };
 

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -39,6 +40,7 @@
 #include "daemon/io.hpp"
 #include "daemon/ptp4l_publisher.hpp"
 #include "daemon/recording_files.hpp"
+#include "daemon/record_control.hpp"
 #include "daemon/recording_header.hpp"
 #include "daemon/status_hook.hpp"
 #include "discipline/engine.hpp"
@@ -224,6 +226,7 @@ class Daemon {
       if (outputs_.ptp4l) outputs_.ptp4l->service(now);
     });
     watch_devices();
+    watch_record_control();
     loop_.watch([this] { return status_->fd(); },
                 [this](short) { status_->handle_ready(loop_.now_ns()); });
     loop_.add_wake([this] { return status_->next_deadline_ns(); },  // slow HTTP clients
@@ -373,6 +376,52 @@ class Daemon {
     }
   }
 
+  // `nanotime record` (record_control.hpp). Without the socket the daemon goes on.
+  void watch_record_control() {
+    if (!config_.record.control_socket.empty()) {
+      try {
+        control_ = std::make_unique<RecordControl>(config_.record.control_socket);
+      } catch (const std::exception& e) {
+        log::warning("`nanotime record` will not reach this daemon: {}", e.what());
+      }
+    }
+    loop_.watch([this] { return control_ ? control_->fd() : -1; },
+                [this](short) { handle_record_requests(); });
+    loop_.add_wake([this] { return on_demand_until_; }, [this](std::int64_t) {
+      on_demand_until_.reset();
+      stop_recording();
+    });
+  }
+
+  void handle_record_requests() {
+    while (const auto req = control_->receive()) control_->reply(*req, answer(req->text));
+  }
+
+  std::string answer(const std::string& request) {
+    if (const auto duration_s = parse_start(request)) {
+      if (recording_ && !on_demand_) return fmt::format("ok {} running", recording_->path());
+      if (recording_) return "error an on-demand recording is running: " + recording_->path();
+      start_recording(config_.record, "attached",
+                      RecordingFiles::on_demand_path(config_.record.directory));
+      if (!recording_) return "error the recording could not start (the daemon's log says why)";
+      on_demand_ = true;
+      if (*duration_s > 0) {
+        on_demand_until_ = loop_.now_ns() + static_cast<std::int64_t>(*duration_s * 1e9);
+      }
+      return fmt::format("ok {} attached", recording_->path());
+    }
+    if (request == "stop") {
+      if (recording_ && on_demand_) {
+        on_demand_until_.reset();
+        stop_recording();
+      }
+      if (recording_) return fmt::format("ok {} {}", recording_->path(), recording_->bytes());
+      if (last_recording_.empty()) return "error not recording";
+      return fmt::format("ok {} {}", last_recording_, last_recording_bytes_);
+    }
+    return "error unknown request (\"start SECONDS\" or \"stop\")";
+  }
+
   // A recording into `record.directory` (or `output`: one file). A failure is logged; the
   // daemon goes on without.
   void start_recording(const RecordConfig& record, const std::string& origin,
@@ -403,8 +452,12 @@ class Daemon {
   void stop_recording() {
     if (!recording_) return;
     recorder_.set_sink(nullptr);
-    log::notice("recording to {} stopped ({} bytes)", recording_->path(), recording_->bytes());
-    recording_.reset();
+    last_recording_ = recording_->path();
+    recording_.reset();  // closes its last block into the file
+    std::error_code ec;
+    last_recording_bytes_ = std::filesystem::file_size(last_recording_, ec);
+    log::notice("recording to {} stopped ({} bytes)", last_recording_, last_recording_bytes_);
+    on_demand_ = false;
   }
 
   // A new status server (metrics restart from zero). The old one frees its address first; if
@@ -440,6 +493,11 @@ class Daemon {
   // Before the conductor, which holds its wrappers; stamps records with the host's clocks.
   conductor::Recorder recorder_{clocks_};
   std::unique_ptr<RecordingFiles> recording_;
+  std::unique_ptr<RecordControl> control_;
+  bool on_demand_ = false;                        // recording_ is `nanotime record`'s
+  std::optional<std::int64_t> on_demand_until_;   // its end (mono)
+  std::string last_recording_;
+  std::uintmax_t last_recording_bytes_ = 0;
   Outputs outputs_;
   std::unique_ptr<DaemonStatus> status_;
   std::unique_ptr<Conductor> conductor_;

@@ -63,6 +63,10 @@ RecordingFiles::~RecordingFiles() {
   }
 }
 
+std::string RecordingFiles::on_demand_path(const std::string& directory) {
+  return fmt::format("{}/phc-pps-sync-{}-on-demand{}", directory, utc_stamp(), kSuffix);
+}
+
 std::uint64_t RecordingFiles::bytes() const { return writer_ ? writer_->file_bytes() : 0; }
 
 void RecordingFiles::open_next() {

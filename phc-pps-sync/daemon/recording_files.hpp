@@ -31,6 +31,9 @@ class RecordingFiles final : public conductor::RecordSink {
   RecordingFiles(const RecordingFiles&) = delete;
   RecordingFiles& operator=(const RecordingFiles&) = delete;
 
+  // Where an on-demand recording (`nanotime record`) goes: one file in `directory`.
+  static std::string on_demand_path(const std::string& directory);
+
   void write(const recording::Record& r) override;
   bool failed() const { return failed_; }
   const std::string& path() const { return path_; }
