@@ -93,9 +93,14 @@ std::string describe(const Body& body) {
           return fmt::format("{} system {} offset {:.17g} ns leap {}{}", name, b.system_ns,
                              b.offset_ns, b.leap, b.delivered ? "" : " (not delivered)");
         } else {
-          return fmt::format("{} state {} class {} accuracy {:#x} bound {:.17g} ns", name,
-                             static_cast<int>(b.quality.state), b.quality.clock_class,
-                             b.quality.clock_accuracy, b.quality.error_bound_ns);
+          const discipline::ClockQuality& q = b.quality;
+          return fmt::format("{} state {} class {} accuracy {:#x} variance {:#x} bound {:.17g} ns "
+                             "TAI-UTC {} flags {}{}{}{}{}",
+                             name, static_cast<int>(q.state), q.clock_class, q.clock_accuracy,
+                             q.offset_scaled_log_variance, q.error_bound_ns, q.tai_utc_s,
+                             q.utc_offset_valid ? "U" : "-", q.leap61 ? "+" : "-",
+                             q.leap59 ? "-" : ".", q.time_traceable ? "T" : "-",
+                             q.frequency_traceable ? "F" : "-");
         }
       },
       body);
