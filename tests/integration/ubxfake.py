@@ -402,10 +402,10 @@ class Gen8Config:
                     self.saved.pop(name, None)
             if save & bit and name in self.ram:
                 self.saved[name] = json.loads(json.dumps(self.ram[name]))
-            if load & bit:
-                if name in self.saved:
-                    self.ram[name] = json.loads(json.dumps(self.saved[name]))
-                    changed = changed or name == "TMODE2"
+            if load & bit and name in self.saved:
+                if name == "TMODE2" and self.ram.get(name) != self.saved[name]:
+                    changed = True   # only a different time mode restarts the survey
+                self.ram[name] = json.loads(json.dumps(self.saved[name]))
         return "ack", [], changed
 
 # ---------------------------------------------------------------------------------------------
@@ -774,6 +774,7 @@ class Receiver:
         self.jamming = 10
         self.naks, self.drops = set(), set()
         self.garbage = False
+        self.garbage_bytes_sent = 0
         self.reset_after = 0         # 0: off; else reboot on that many-th CFG frame from now
         self.cfg_frames_seen = 0
         self.boots = 0
@@ -984,8 +985,9 @@ class Receiver:
                     if frame:
                         self.out += frame
                         if self.garbage:
-                            self.out += bytes(self.rng.randrange(256) for _ in range(7)).replace(
-                                b"\xb5", b"\x00")
+                            junk = bytes(self.rng.randrange(256) for _ in range(7))
+                            self.out += junk.replace(b"\xb5", b"\x00")   # never a sync
+                            self.garbage_bytes_sent += len(junk)
         if nmea_on:
             self.out += self.nmea_burst(unix_s)
         self.write_state()
@@ -1019,6 +1021,7 @@ class Receiver:
             "faults": {"nak": sorted(msg_name(*k) for k in self.naks),
                        "drop": sorted(msg_name(*k) for k in self.drops),
                        "garbage": self.garbage, "reset_after": self.reset_after},
+            "garbage_bytes_sent": self.garbage_bytes_sent,
             "counts": self.counts,
             "input_skipped_bytes": self.reader.skipped_bytes,
             "input_bad_checksums": self.reader.bad_checksums,
