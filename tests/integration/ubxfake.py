@@ -613,15 +613,24 @@ class Gen9Config:
             return "nak", [], False
         layer = VALGET_LAYERS[payload[1]]
         source = self.layers()[layer]
-        out = bytearray(struct.pack("<BBH", 1, payload[1], 0))
+        position = struct.unpack_from("<H", payload, 2)[0]
+        found = []
         for pos in range(4, len(payload) - 3, 4):
             kid = struct.unpack_from("<I", payload, pos)[0]
-            if kid not in F9_TABLE:
+            if kid & 0xFFFF == 0xFFFF:
+                # Group wildcard ("CFG-TMODE-*" = 0x2003ffff): every item of that group.
+                group = (kid >> 16) & 0xFF
+                found += sorted(k for k in F9_TABLE if (k >> 16) & 0xFF == group)
+            elif kid in F9_TABLE:
+                found.append(kid)
+            else:
                 return "nak", [], False
-            name = F9_TABLE[kid][0]
-            if name not in source:
-                continue     # not stored in that layer: simply absent from the reply
-            out += struct.pack("<I", kid) + encode_value(kid, source[name])
+        # Items not stored in that layer are simply absent; at most 64 per answer, `position`
+        # skips the ones already read (the specification's paging).
+        found = [k for k in found if F9_TABLE[k][0] in source][position:position + 64]
+        out = bytearray(struct.pack("<BBH", 1, payload[1], position))
+        for kid in found:
+            out += struct.pack("<I", kid) + encode_value(kid, source[F9_TABLE[kid][0]])
         return "ack", [(0x06, 0x8B, bytes(out))], False
 
     def _valdel(self, payload):

@@ -157,8 +157,9 @@ class UbxGpsd:
 
     def start_gpsd(self):
         self._log = open(os.path.join(self.dir, "gpsd.log"), "ab")
-        # -N foreground, -n poll without clients, -G? no: loopback only (default); private
-        # port, control socket and pid file so a system gpsd is never touched.
+        # -N foreground, -n poll the device without clients (as nanotime-setup configures),
+        # -D 4 so the log shows every byte gpsd writes to the receiver; no -G: loopback only.
+        # Private port, control socket and pid file, so a system gpsd is never touched.
         self.proc = subprocess.Popen(
             [self.gpsd, "-N", "-n", "-D", "4", "-S", str(self.port),
              "-F", os.path.join(self.dir, "gpsd.sock"),
