@@ -56,7 +56,6 @@ def m8t(failed):
               "m8t: gpsd reports driver u-blox, MOD=LEA-M8T ({})".format(dev.get("subtype1")))
         with ubxharness.TpvMonitor(g.port) as mon:
             with g.raw() as raw:
-                raw.pump(0.3)
                 reply = g.write_frame(MON_VER_POLL)
                 check(failed, reply is not None and reply.get("class") == "DEVICE",
                       "m8t: ?DEVICE hexdata accepted (reply class {})".format(
@@ -80,7 +79,6 @@ def m8t(failed):
             ack, _ = g.transact(0x06, 0x01, bytes.fromhex("0d0401"))
             check(failed, ack == "ack", "m8t: CFG-MSG TIM-SVIN rate 1 ACKed")
             with g.raw() as raw:
-                raw.pump(0.3)
                 g.write_ubx(0x06, 0x3D, TMODE2_SURVEY)
                 ack = raw.wait_ack(0x06, 0x3D)
                 check(failed, ack == "ack" and ACK_TMODE2 in raw.received,
@@ -186,7 +184,6 @@ def f9t(failed):
 
             # CFG-RST controlled software reset (navBbrMask 0, resetMode 1): no ACK by design.
             with g.raw() as raw:
-                raw.pump(0.3)
                 g.write_ubx(0x06, 0x04, bytes.fromhex("00000100"))
                 check(failed, raw.wait_ack(0x06, 0x04, 1.5) is None, "f9t: CFG-RST is not acknowledged")
             st = g.wait_state(lambda s: s["boots"] == 2, 5)
