@@ -48,8 +48,12 @@ counts of frames received per class/id, ACKs / NAKs sent, faults, boots.
 The pty slave path is printed first on stdout ("PTY /dev/pts/N"); "BOOT n" lines follow on every
 reboot. The program stops by itself after --duration-s and sleeps in select() in between.
 
+--enable NAME (e.g. TIM-TP) starts with that message output at rate 1, in RAM and saved, like
+a receiver that was configured and saved before.
+
 Usage: ubxfake.py [--personality m8t|f9t|m8n] [--time-scale 1] [--state-file P] [--control P]
                   [--nak NAME]... [--drop NAME]... [--garbage] [--reset-after N] [--link P]
+                  [--enable NAME]... [--antenna ok|short|open|off] [--jamming N] [--no-fix]
 """
 
 import argparse
@@ -648,6 +652,8 @@ def main(argv=None):
     ap.add_argument("--antenna", choices=sorted(ANTENNA_CODES), default="ok")
     ap.add_argument("--jamming", type=int, default=10)
     ap.add_argument("--no-fix", action="store_true")
+    ap.add_argument("--enable", action="append", default=[], metavar="NAME",
+                    help="output NAME (e.g. TIM-TP) at rate 1 from the start, in RAM and saved")
     ap.add_argument("--link", help="make a symlink to the pty slave at this path")
     args = ap.parse_args(argv)
     if not 0 < args.time_scale <= 100000:
@@ -661,14 +667,19 @@ def main(argv=None):
     try:
         naks = {parse_msg_name(n) for n in args.nak}
         drops = {parse_msg_name(n) for n in args.drop}
+        for name in args.enable:
+            parse_msg_name(name)
     except ValueError as e:
         ap.error(str(e))
 
-    pty = Pty()
     rx = Receiver(args.personality, args.time_scale, args.state_file, args.delay_ms, args.boot_s)
     rx.naks, rx.drops, rx.garbage = naks, drops, args.garbage
     rx.reset_after, rx.antenna, rx.jamming, rx.fix = (args.reset_after, args.antenna,
                                                       args.jamming, not args.no_fix)
+    for name in args.enable:
+        if not rx.cfg.preset_rate(*parse_msg_name(name), 1):
+            ap.error("--enable {}: no such output message on {}".format(name, rx.p["model"]))
+    pty = Pty()
     rx.write_state()
     control = Control(args.control) if args.control else None
     stop_flag = {"stop": False, "reset": False}

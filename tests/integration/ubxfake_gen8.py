@@ -91,6 +91,15 @@ class Gen8Config:
     def rate(self, cls, msg_id):
         return self.ram.get("MSG-{:02X}-{:02X}".format(cls, msg_id), 0)
 
+    def preset_rate(self, cls, msg_id, rate):
+        """Output rate in RAM and saved: a receiver configured and saved before we start.
+        False if this model has no such message."""
+        if cls == 0x0D and not self.timing:
+            return False
+        key = "MSG-{:02X}-{:02X}".format(cls, msg_id)
+        self.ram[key] = self.saved[key] = rate
+        return True
+
     def out_protocols(self):
         m = self.ram["PRT-1"]["outProtoMask"]
         return bool(m & 1), bool(m & 2)

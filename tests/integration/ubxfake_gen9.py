@@ -145,6 +145,14 @@ class Gen9Config:
         entry = F9_MSGOUT.get((cls, msg_id))
         return self.ram[entry[0]] if entry else 0
 
+    def preset_rate(self, cls, msg_id, rate):
+        """Output rate in RAM and BBR (configured and saved before we start)."""
+        entry = F9_MSGOUT.get((cls, msg_id))
+        if entry is None:
+            return False
+        self.ram[entry[0]] = self.bbr[entry[0]] = rate
+        return True
+
     def out_protocols(self):
         return bool(self.get("CFG-UART1OUTPROT-UBX")), bool(self.get("CFG-UART1OUTPROT-NMEA"))
 

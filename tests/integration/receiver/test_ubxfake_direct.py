@@ -167,6 +167,21 @@ def main():
         finally:
             d.close()
 
+    with tempfile.TemporaryDirectory(prefix="nanotime-ubxfake-") as tmp:
+        d = Direct(tmp, "--personality", "f9t", "--enable", "TIM-TP", "--enable", "MON-RF")
+        try:
+            tp = d.wait(0x0D, 0x01, 2.5)
+            rf = d.wait(0x0A, 0x38, 1.5)
+            st = d.state()
+            check(failed, tp is not None and len(tp) == 16 and rf is not None
+                  and st["config"]["bbr"].get("CFG-MSGOUT-UBX_TIM_TP_UART1") == 1,
+                  "--enable TIM-TP, MON-RF: output from the start, saved in BBR")
+        finally:
+            d.close()
+    bad = subprocess.run([sys.executable, "-B", FAKE, "--personality", "m8n", "--enable", "TIM-TP"],
+                         capture_output=True, text=True, timeout=10)
+    check(failed, bad.returncode == 2 and "no such output message on NEO-M8N" in bad.stderr,
+          "--enable TIM-TP on the M8N refused with a message")
     bad = subprocess.run([sys.executable, "-B", FAKE, "--personality", "f9x"],
                          capture_output=True, text=True, timeout=10)
     check(failed, bad.returncode == 2 and "invalid choice" in bad.stderr,
