@@ -103,6 +103,9 @@ def m8t(failed):
             check(failed, st["survey"]["valid"] and st["time_mode"] == "fixed"
                   and st["fixed_position_ecef_cm"] is not None,
                   "m8t: state file: survey valid, receiver in fixed mode")
+            modes = [t.get("mode") for t in g.tpv(2.2)]
+            check(failed, modes and all(m == 3 for m in modes),
+                  "m8t: fixed mode (NAV-PVT fixType 5, time only): gpsd TPV mode 3 {}".format(modes))
             check(failed, count(st, "received", "CFG-TMODE2") == 2
                   and count(st, "acks_sent", "CFG-TMODE2") == 2,
                   "m8t: the fake got exactly 2 CFG-TMODE2 (poll + set) and ACKed both")
