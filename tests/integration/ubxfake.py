@@ -312,7 +312,7 @@ class Receiver:
     # -- output -------------------------------------------------------------------------------
     def message(self, cls, msg_id, unix_s):
         """One output frame for (cls, id) at UTC unix_s, or None if this model has no such."""
-        week, tow_ms = gps_time(unix_s)
+        _, tow_ms = gps_time(unix_s)
         gen9 = self.p["generation"] == 9
         timing = self.p["timing"]
         if (cls, msg_id) == (0x01, 0x07):
