@@ -40,7 +40,9 @@ struct ReceiverSettings {
   double cable_delay_ns = 0;
   int min_elevation_deg = 10;
   std::string time_system = "gps";  // "gps" | "utc": the grid the pulse is aligned to
-  std::vector<std::string> constellations = {"gps", "galileo", "beidou", "glonass"};
+  // Empty: leave the receiver's choice alone (an M8 tracks at most three major systems at once,
+  // so no list suits both generations).
+  std::vector<std::string> constellations;
 };
 
 // The constellation names the table accepts.
