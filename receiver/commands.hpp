@@ -1,0 +1,34 @@
+#pragma once
+// The subcommands of nanotime-receiver over an identified receiver. Each returns the exit
+// status: 0 done / nothing to change, 1 partly applied or failed, 3 no answer.
+
+#include <optional>
+#include <string>
+
+#include "config.hpp"
+#include "link.hpp"
+
+namespace nanotime::rcv {
+
+inline constexpr int kExitOk = 0, kExitPartial = 1, kExitUsage = 2, kExitNoReceiver = 3;
+
+struct Context {
+  Link& link;
+  Identity id;
+  receiver::Generation gen;
+  receiver::Timing timing;
+  ReceiverConfig config;
+};
+
+// Reads the settings back, prints the differences; unless dry_run, applies them and prints the
+// per-setting report.
+int configure(Context& c, const receiver::ReceiverSettings& desired, bool dry_run);
+// survey: survey-in with the configured limits (--restart: through "disabled" first), then the
+// progress; fix-position: fixed mode at `llh`/`ecef`, or at the surveyed mean position.
+int survey(Context& c, bool restart, bool dry_run);
+int fix_position(Context& c, std::optional<receiver::Llh> llh, std::optional<receiver::Ecef> ecef,
+                 bool from_survey, bool force, bool dry_run);
+int save(Context& c);
+int status(Context& c, bool json);
+
+}  // namespace nanotime::rcv

@@ -1,0 +1,52 @@
+#pragma once
+// Drives the pure machines of lib/receiver over a Port: sends each pending request, feeds back
+// what arrives, times out per request and gives up at the overall deadline. Every frame seen
+// also updates a ubx::ReceiverState (for `status`).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "port.hpp"
+#include "receiver/apply.hpp"
+#include "receiver/settings.hpp"
+#include "ubx/receiver_state.hpp"
+
+namespace nanotime::rcv {
+
+std::int64_t now_ms();
+
+class Link {
+ public:
+  Link(Port& port, double deadline_s, bool verbose);
+  void run(receiver::Poll& m);
+  void run(receiver::Apply& m);
+  // Reads for `ms` (bounded by the deadline), folding what arrives into state().
+  void listen(int ms);
+  bool expired() const { return now_ms() >= deadline_ms_; }
+  const ubx::ReceiverState& state() const { return state_; }
+  const Port& port() const { return port_; }
+
+ private:
+  template <class M>
+  void drive(M& m);
+  template <class M>
+  void feed(M* m, const receiver::Bytes& bytes, std::uint64_t step);
+
+  Port& port_;
+  std::int64_t deadline_ms_;
+  bool verbose_;
+  receiver::Deframer deframer_;
+  ubx::ReceiverState state_;
+};
+
+// The receiver's identity from MON-VER.
+struct Identity {
+  ubx::ReceiverInfo info;
+  std::optional<receiver::Generation> generation;  // nullopt: neither M8 nor F9
+};
+// nullopt when the receiver did not answer the MON-VER poll.
+std::optional<Identity> identify(Link& link, const receiver::Timing& t);
+std::string describe(const Identity& id);
+
+}  // namespace nanotime::rcv
