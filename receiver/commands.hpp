@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "config.hpp"
+#include "receiver_config.hpp"
 #include "link.hpp"
 
 namespace nanotime::rcv {

@@ -1,4 +1,4 @@
-#include "config.hpp"
+#include "receiver_config.hpp"
 
 #include <cmath>
 
@@ -91,36 +91,36 @@ std::vector<config::Key<C>> make_keys() {
   const std::string t = kSection;
   return {
       key(t, "survey_min_duration_s", &C::survey_min_duration_s, config::number({1, 1e7}),
-          Apply::restart, "Survey-in lasts at least this long (s)"),
+          Apply::live, "Survey-in lasts at least this long (s)"),
       key(t, "survey_accuracy_m", &C::survey_accuracy_m, config::number({0.01, 1000}),
-          Apply::restart, "and until the mean position is known to this (m)"),
+          Apply::live, "and until the mean position is known to this (m)"),
       key(t, "fixed_position_llh", &C::fixed_position_llh,
           triple("[lat_deg, lon_deg, height_m] or []", {{-90, 90}, {-180, 180}, {-1000, 10000}}),
-          Apply::restart, "Known antenna position (WGS84, height above the ellipsoid): no survey"),
+          Apply::live, "Known antenna position (WGS84, height above the ellipsoid): no survey"),
       key(t, "fixed_position_ecef", &C::fixed_position_ecef,
           triple("[x_m, y_m, z_m] or []", {{-7e6, 7e6}, {-7e6, 7e6}, {-7e6, 7e6}}),
-          Apply::restart, "Or the same as ECEF coordinates (m)"),
+          Apply::live, "Or the same as ECEF coordinates (m)"),
       key(t, "fixed_position_accuracy_m", &C::fixed_position_accuracy_m,
-          config::number({0.0001, 100}), Apply::restart, "How well the fixed position is known (m)"),
+          config::number({0.0001, 100}), Apply::live, "How well the fixed position is known (m)"),
       key(t, "cable_delay_ns", &C::cable_delay_ns, config::number({-32768, 32767}),
-          Apply::restart, "Antenna cable delay the receiver compensates (ns)"),
-      key(t, "cable_length_m", &C::cable_length_m, config::number({0, 1000}), Apply::restart,
+          Apply::live, "Antenna cable delay the receiver compensates (ns)"),
+      key(t, "cable_length_m", &C::cable_length_m, config::number({0, 1000}), Apply::live,
           "Or the antenna cable's length (m); 0 = use cable_delay_ns"),
       key(t, "cable_velocity_factor", &C::cable_velocity_factor, config::number({0.1, 1}),
-          Apply::restart, "The cable's velocity factor (RG58: 0.66, LMR-400: 0.85)"),
+          Apply::live, "The cable's velocity factor (RG58: 0.66, LMR-400: 0.85)"),
       key(t, "min_elevation_deg", &C::min_elevation_deg, config::integer<int>({0, 90}),
-          Apply::restart, "Satellites below this elevation are not used (deg)"),
-      key(t, "time_system", &C::time_system, config::choice({"utc", "gps"}), Apply::restart,
+          Apply::live, "Satellites below this elevation are not used (deg)"),
+      key(t, "time_system", &C::time_system, config::choice({"utc", "gps"}), Apply::live,
           "The grid the pulse is aligned to"),
-      key(t, "constellations", &C::constellations, constellation_list(), Apply::restart,
+      key(t, "constellations", &C::constellations, constellation_list(), Apply::live,
           "Systems to track; [] leaves the receiver's choice"),
-      key(t, "save", &C::save, config::boolean(), Apply::restart,
+      key(t, "save", &C::save, config::boolean(), Apply::live,
           "configure also writes to battery-backed RAM and flash"),
-      key(t, "device", &C::device, config::string(), Apply::restart,
+      key(t, "device", &C::device, config::string(), Apply::live,
           "Serial port of the receiver; through gpsd: gpsd's device (\"\" = gpsd's only one)"),
-      key(t, "baud", &C::baud, baud_rate(), Apply::restart,
+      key(t, "baud", &C::baud, baud_rate(), Apply::live,
           "Serial speed for direct access (gpsd stopped)"),
-      key(t, "gpsd", &C::gpsd, config::string(), Apply::restart, "gpsd's address, host:port"),
+      key(t, "gpsd", &C::gpsd, config::string(), Apply::live, "gpsd's address, host:port"),
   };
 }
 
