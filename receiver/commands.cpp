@@ -1,6 +1,7 @@
 #include "commands.hpp"
 
 #include <cmath>
+#include <algorithm>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -19,24 +20,63 @@ void say(const std::string& s) {
   std::fflush(stdout);
 }
 
-struct Readback {
-  receiver::Readback rb;
-  std::size_t asked = 0;
-  std::size_t answered = 0;
-};
-
-Readback read_back(Context& c, const std::vector<receiver::Setting>& settings) {
-  receiver::Poll p(receiver::read_requests(settings, c.gen), c.timing);
+// Polls `requests`; the answers go into `out`. Returns the indexes of the refused requests.
+std::vector<std::size_t> poll_into(Context& c, std::vector<receiver::Request> requests,
+                                   ConfigReadback& out) {
+  receiver::Poll p(std::move(requests), c.timing);
   c.link.run(p);
-  Readback out;
-  out.asked = p.replies().size();
-  for (const auto& r : p.replies()) {
-    if (r) {
-      out.rb.absorb(*r);
+  std::vector<std::size_t> refused;
+  for (std::size_t i = 0; i < p.replies().size(); ++i) {
+    if (p.replies()[i]) {
+      out.rb.absorb(*p.replies()[i]);
       ++out.answered;
+    } else if (p.refused(i)) {
+      refused.push_back(i);
+    }
+  }
+  return refused;
+}
+
+// Reads every setting back. A gen 9 VALGET with one key the firmware lacks is refused as a
+// whole: such a chunk is asked again key by key, and the keys refused alone are left out (a
+// VALSET with them would be refused as a whole too). A refused gen 8 poll: its message is
+// left out.
+ConfigReadback read_back_impl(Context& c, const std::vector<receiver::Setting>& settings) {
+  ConfigReadback out;
+  const auto requests = receiver::read_requests(settings, c.gen);
+  const auto refused = poll_into(c, requests, out);
+  std::vector<std::string> unknown;  // gen 8: message names; gen 9: key names
+  for (const std::size_t i : refused) {
+    if (c.gen == Generation::m8) {
+      unknown.push_back(requests[i].what.substr(5));  // "poll CFG-GNSS"
+      continue;
+    }
+    std::vector<receiver::Setting> chunk;
+    for (const auto& s : settings) {
+      const auto& p = requests[i].frame.payload;
+      for (std::size_t off = 4; off + 4 <= p.size(); off += 4) {
+        if (receiver::get_le(p, off, 4, false) == s.f9.id) chunk.push_back(s);
+      }
+    }
+    std::vector<receiver::Request> singles;
+    for (const auto& s : chunk) singles.push_back(receiver::read_requests({s}, c.gen).front());
+    for (const std::size_t j : poll_into(c, singles, out)) unknown.push_back(chunk[j].name);
+  }
+  for (const auto& s : settings) {
+    const bool gone = std::ranges::count(unknown, c.gen == Generation::m8 ? s.m8.message : s.name) > 0;
+    if (gone) {
+      out.unsupported.push_back(s.name);
+    } else {
+      out.usable.push_back(s);
     }
   }
   return out;
+}
+
+void say_unsupported(const ConfigReadback& r) {
+  if (r.unsupported.empty()) return;
+  say(fmt::format("left alone (the receiver refuses to read them: not in its firmware): {}\n",
+                  fmt::join(r.unsupported, ", ")));
 }
 
 std::uint8_t layers(const Context& c) {
@@ -76,14 +116,19 @@ std::string survey_text(const ubx::TimSvin& s) {
 
 }  // namespace
 
+ConfigReadback read_back(Context& c, const std::vector<receiver::Setting>& settings) {
+  return read_back_impl(c, settings);
+}
+
 int configure(Context& c, const receiver::ReceiverSettings& desired, bool dry_run) {
   const auto settings = receiver::plan(desired, c.gen);
-  const Readback before = read_back(c, settings);
+  const ConfigReadback before = read_back(c, settings);
   if (before.answered == 0) {
     say(fmt::format("no answer to the configuration polls from {}\n", c.link.port().describe()));
     return kExitNoReceiver;
   }
-  const auto changes = receiver::diff(settings, before.rb);
+  say_unsupported(before);
+  const auto changes = receiver::diff(before.usable, before.rb);
   if (changes.empty()) {
     say("nothing to change: the receiver is configured as [receiver] says\n");
     return kExitOk;
@@ -118,8 +163,8 @@ int survey(Context& c, bool restart, bool dry_run) {
     off.mode = receiver::TimeMode::disabled;
     auto mode = receiver::plan(off, c.gen);
     mode.resize(1);  // the time mode setting comes first in both plans
-    const Readback rb = read_back(c, mode);
-    const auto changes = receiver::diff(mode, rb.rb);
+    const ConfigReadback rb = read_back(c, mode);
+    const auto changes = receiver::diff(rb.usable, rb.rb);
     if (!changes.empty()) {
       receiver::Apply a(c.gen, changes, rb.rb, layers(c), c.timing);
       c.link.run(a);

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "receiver_config.hpp"
 #include "link.hpp"
@@ -19,6 +20,16 @@ struct Context {
   receiver::Timing timing;
   ReceiverConfig config;
 };
+
+// The receiver's view of `settings`; those it refuses to read (unknown to its firmware) are
+// moved to `unsupported` and left alone.
+struct ConfigReadback {
+  receiver::Readback rb;
+  std::vector<receiver::Setting> usable;
+  std::vector<std::string> unsupported;
+  std::size_t answered = 0;
+};
+ConfigReadback read_back(Context& c, const std::vector<receiver::Setting>& settings);
 
 // Reads the settings back, prints the differences; unless dry_run, applies them and prints the
 // per-setting report.

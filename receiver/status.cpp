@@ -45,6 +45,7 @@ struct View {
   std::optional<int> jamming, satellites;
   bool timtp = false;
   std::vector<std::string> differences;
+  std::vector<std::string> unsupported;
 };
 
 std::string opt(const std::optional<int>& v) { return v ? std::to_string(*v) : "null"; }
@@ -80,6 +81,9 @@ std::string render_text(const View& v) {
                      v.jamming_state);
   out += fmt::format("satellites  {}\n", v.satellites ? std::to_string(*v.satellites) : "-");
   out += fmt::format("TIM-TP      {}\n", v.timtp ? "present (qErr available)" : "absent");
+  if (!v.unsupported.empty()) {
+    out += fmt::format("unsupported {} (not in this firmware, left alone)\n", fmt::join(v.unsupported, ", "));
+  }
   if (v.differences.empty()) {
     out += "config      as [receiver] says\n";
   } else {
@@ -96,12 +100,7 @@ std::string render_text(const View& v) {
 int status(Context& c, bool json) {
   poll_state(c);
   const auto settings = receiver::plan(receiver::ReceiverSettings(rcv::settings(c.config)), c.gen);
-  receiver::Poll p(receiver::read_requests(settings, c.gen), c.timing);
-  c.link.run(p);
-  receiver::Readback rb;
-  for (const auto& r : p.replies()) {
-    if (r) rb.absorb(*r);
-  }
+  const ConfigReadback rb = read_back(c, settings);
   c.link.listen(kListenForTimTpMs);
   const ubx::ReceiverState& st = c.link.state();
   View v;
@@ -110,13 +109,14 @@ int status(Context& c, bool json) {
   v.firmware = c.id.info.firmware;
   v.generation = std::string(ubx::to_string(c.id.info.generation));
   v.survey = st.survey;
-  v.mode = time_mode(receiver::read_value(settings.front(), rb), st.survey);
+  v.mode = time_mode(receiver::read_value(settings.front(), rb.rb), st.survey);
   v.antenna = std::string(ubx::to_string(st.antenna));
   if (st.jamming_indicator) v.jamming = *st.jamming_indicator;
   v.jamming_state = std::string(ubx::to_string(st.jamming_state));
   v.satellites = st.satellites_used;
   v.timtp = ubx::tim_tp_present(st, now_ms() * 1'000'000);
-  for (const auto& ch : receiver::diff(settings, rb)) v.differences.push_back(receiver::describe(ch));
+  for (const auto& ch : receiver::diff(rb.usable, rb.rb)) v.differences.push_back(receiver::describe(ch));
+  v.unsupported = rb.unsupported;
   const std::string out = json ? render_json(v) : render_text(v);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return kExitOk;

@@ -36,7 +36,8 @@ int answers(const Request& r, const Frame& f) {
 }
 
 Poll::Poll(std::vector<Request> requests, Timing t)
-    : requests_(std::move(requests)), timing_(t), replies_(requests_.size()) {}
+    : requests_(std::move(requests)), timing_(t), replies_(requests_.size()),
+      refused_(requests_.size(), false) {}
 
 const Request* Poll::pending() const { return at_ < requests_.size() ? &requests_[at_] : nullptr; }
 
@@ -51,7 +52,11 @@ void Poll::on_frame(const Frame& f) {
   if (r == nullptr) return;
   const int a = answers(*r, f);
   if (a == 0) return;
-  if (a > 0) replies_[at_] = f;
+  if (a > 0) {
+    replies_[at_] = f;
+  } else {
+    refused_[at_] = true;
+  }
   advance();
 }
 

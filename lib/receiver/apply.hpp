@@ -41,6 +41,8 @@ class Poll {
   void abort();
   // Replies in request order; nullopt for a request that got none (or a NAK).
   const std::vector<std::optional<Frame>>& replies() const { return replies_; }
+  // True for a request the receiver refused (ACK-NAK): it does not know what was asked.
+  bool refused(std::size_t i) const { return refused_[i]; }
   bool any_answer() const;
 
  private:
@@ -48,6 +50,7 @@ class Poll {
   std::vector<Request> requests_;
   Timing timing_;
   std::vector<std::optional<Frame>> replies_;
+  std::vector<bool> refused_;
   std::size_t at_ = 0;
   int tries_ = 0;
   std::uint64_t step_ = 0;

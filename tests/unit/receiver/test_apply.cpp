@@ -195,6 +195,8 @@ TEST_CASE("Poll: replies in order, a NAK or silence is a missing reply", "[unit]
   CHECK(p.pending() == nullptr);
   CHECK(p.replies()[0]->payload[4] == 7);
   CHECK_FALSE(p.replies()[1]);
+  CHECK(p.refused(1));
   CHECK_FALSE(p.replies()[2]);
+  CHECK_FALSE(p.refused(2));  // silence is not a refusal
   CHECK(p.any_answer());
 }
