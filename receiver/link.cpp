@@ -23,6 +23,16 @@ Link::Link(Port& port, double deadline_s, bool verbose)
 void Link::run(receiver::Poll& m) { drive(m); }
 void Link::run(receiver::Apply& m) { drive(m); }
 
+bool Link::swallow_trailing_ack(const receiver::Frame& f) {
+  if (f.cls != receiver::kClsAck || f.payload.size() < 2 || f.payload[0] != receiver::kClsCfg) {
+    return false;
+  }
+  int& n = trailing_acks_[f.payload[1]];
+  if (n == 0) return false;
+  --n;
+  return true;
+}
+
 template <class M>
 void Link::feed(M* m, const receiver::Bytes& bytes, std::uint64_t step) {
   deframer_.feed(bytes);
@@ -34,7 +44,11 @@ void Link::feed(M* m, const receiver::Bytes& bytes, std::uint64_t step) {
     if (const auto* f = std::get_if<receiver::Frame>(&*item)) {
       if (verbose_) std::fprintf(stderr, "recv %02x %02x (%zu bytes)\n", f->cls, f->id, f->payload.size());
       ubx::fold(state_, ubx::Frame{f->cls, f->id, f->payload}, now_ms() * 1'000'000);
-      if (m != nullptr) m->on_frame(*f);
+      if (swallow_trailing_ack(*f)) continue;
+      if (m != nullptr) {
+        m->on_frame(*f);
+        if (m->step() != step && f->cls == receiver::kClsCfg) ++trailing_acks_[f->id];
+      }
     } else if (m != nullptr) {
       if constexpr (requires { m->on_text(std::string{}); }) m->on_text(std::get<std::string>(*item));
     }

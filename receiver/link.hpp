@@ -3,6 +3,7 @@
 // what arrives, times out per request and gives up at the overall deadline. Every frame seen
 // also updates a ubx::ReceiverState (for `status`).
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,6 +31,7 @@ class Link {
  private:
   template <class M>
   void drive(M& m);
+  bool swallow_trailing_ack(const receiver::Frame& f);
   template <class M>
   void feed(M* m, const receiver::Bytes& bytes, std::uint64_t step);
 
@@ -38,6 +40,9 @@ class Link {
   bool verbose_;
   receiver::Deframer deframer_;
   ubx::ReceiverState state_;
+  // A CFG message answered with its reply is followed by an ACK-ACK (gen 8 polls, VALGET);
+  // counted per CFG id so that it is not taken for the ACK of a write sent next.
+  std::array<int, 256> trailing_acks_{};
 };
 
 // The receiver's identity from MON-VER.
