@@ -150,7 +150,8 @@ void Apply::build_m8(const Readback& before) {
     verifies.push_back(verify);
   }
   // Read everything back once more at the end: a reset after an earlier message loses it.
-  if (verifies.size() > 1) steps_.insert(steps_.end(), verifies.begin(), verifies.end());
+  final_verify_ = steps_.size();
+  steps_.insert(steps_.end(), verifies.begin(), verifies.end());
 }
 
 void Apply::build_f9(std::uint8_t layers) {
@@ -165,6 +166,7 @@ void Apply::build_f9(std::uint8_t layers) {
   for (Frame& f : f9_valset(keys, layers)) {
     steps_.push_back({Kind::write, {std::move(f), true, 0, 0, {}, "VALSET"}, all});
   }
+  final_verify_ = steps_.size();
   // VALGET in the chunks read_requests makes (same order, same size).
   std::vector<Setting> plain;
   for (const Setting* s : keys) plain.push_back(*s);
@@ -241,13 +243,15 @@ void Apply::give_up() {
       r.outcome = Outcome::unanswered;
     }
   }
-  // A receiver that stopped answering: stop too; the rest stays "not sent" (or as it was).
   for (std::size_t i = 0; i < report_.results.size(); ++i) {
     if (acked_[i] && report_.results[i].outcome == Outcome::not_sent) {
       report_.results[i].outcome = Outcome::unanswered;
     }
   }
-  at_ = steps_.size();
+  // No more writes; but if the receiver merely restarted, the final read back still tells
+  // which of the earlier changes it lost. Once that goes unanswered too, stop.
+  at_ = at_ < final_verify_ ? final_verify_ : steps_.size();
+  tries_ = 0;
   ++step_;
 }
 

@@ -106,6 +106,7 @@ class Apply {
   Timing timing_;
   Readback readback_;
   std::vector<Step> steps_;
+  std::size_t final_verify_ = 0;  // the first step of the final read back
   std::size_t at_ = 0;
   int tries_ = 0;
   std::uint64_t step_ = 0;

@@ -98,12 +98,35 @@ TEST_CASE("gen 8: no answer after the retries -> unanswered, the rest not sent",
   CHECK(a.step() != first);                           // sent again
   CHECK(waiting(a) == std::tuple{0x06, 0x31, true});  // the same request
   a.on_timeout();
-  CHECK(a.pending() != nullptr);
+  CHECK(waiting(a) == std::tuple{0x06, 0x31, true});
   a.on_timeout();
+  // No more writes; the final read back is still tried, and goes unanswered too.
+  CHECK(waiting(a) == std::tuple{0x06, 0x31, false});
+  for (int i = 0; i < 3; ++i) a.on_timeout();
   CHECK(a.pending() == nullptr);
   CHECK(a.report().text() ==
         "  unanswered CFG-TP5 antCableDelay: 50 ns -> 56 ns\n"
         "  not sent   CFG-NAV5 minElev: 5 deg -> 15 deg\n"
+        "0 of 2 changes applied\n");
+}
+
+TEST_CASE("gen 8: a restart swallows a write; the final read back finds the loss", "[unit]") {
+  M8Case c;
+  Apply a(Generation::m8, c.changes, c.before, 0x01, Timing{1.0, 1});
+  a.on_frame(ack(0x31));
+  a.on_frame(Frame{0x06, 0x31, tp5(56)});
+  // The NAV5 write: the receiver restarts on it and never answers.
+  a.on_timeout();
+  a.on_timeout();
+  CHECK(waiting(a) == std::tuple{0x06, 0x31, false});  // straight to the final read back
+  a.on_text("$GNTXT,01,01,02,u-blox AG - www.u-blox.com*4E");
+  a.on_frame(Frame{0x06, 0x31, tp5(50)});
+  a.on_frame(Frame{0x06, 0x24, nav5(5)});
+  CHECK(a.pending() == nullptr);
+  CHECK(a.report().text() ==
+        "  lost       CFG-TP5 antCableDelay: 50 ns -> 56 ns (reads 50 ns now)\n"
+        "  unanswered CFG-NAV5 minElev: 5 deg -> 15 deg\n"
+        "  the receiver restarted during the configuration\n"
         "0 of 2 changes applied\n");
 }
 
