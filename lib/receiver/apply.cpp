@@ -7,13 +7,9 @@
 namespace nanotime::receiver {
 namespace {
 
-constexpr std::uint8_t kIdAck = 0x01, kIdNak = 0x00, kIdMonVer = 0x04;
+constexpr std::uint8_t kIdAck = 0x01, kIdNak = 0x00;
 
 }  // namespace
-
-bool is_reset_sign(const Frame& f, bool mon_ver_polled) {
-  return !mon_ver_polled && f.cls == kClsMon && f.id == kIdMonVer;
-}
 
 bool is_reset_sign(const std::string& line) {
   // The banner a u-blox receiver prints at start-up, in $GxTXT sentences.
@@ -193,7 +189,6 @@ void Apply::on_text(const std::string& line) {
 }
 
 void Apply::on_frame(const Frame& f) {
-  if (is_reset_sign(f, false)) report_.reset_seen = true;
   if (pending() == nullptr) return;
   const int a = answers(steps_[at_].request, f);
   if (a != 0) finish_step(a, &f);

@@ -22,9 +22,9 @@ struct Timing {
   int retries = 2;         // after the first try
 };
 
-// True for what a receiver emits when it (re)starts: an unsolicited MON-VER, or the boot banner
-// text ("$GNTXT,...,u-blox AG - www.u-blox.com").
-bool is_reset_sign(const Frame& f, bool mon_ver_polled);
+// True for the boot banner a u-blox receiver prints when it (re)starts ("$GNTXT,...,u-blox AG -
+// www.u-blox.com"). An "unsolicited" MON-VER is no sign: gpsd polls MON-VER itself when it
+// (re)identifies the receiver, and its answers reach every raw watcher.
 bool is_reset_sign(const std::string& line);
 
 // Does `f` answer `r`? 1: yes (ACK or the reply), -1: NAK, 0: not for this request.

@@ -15,8 +15,9 @@ constexpr std::int64_t kPulseLengthUs = 100'000;  // 100 ms wide once locked
 constexpr double kMmPerM = 1000, kCmPerM = 100, kTenthMmPerM = 10000;
 
 // What the daemons watch, and how often (per navigation solution). At 9600 baud a second has
-// ~960 bytes: NAV-PVT (100) + TIM-TP (24) + TIM-SVIN (36) each second, MON-HW/RF every 4 s and
-// the leap second data (NAV-TIMELS) once a minute leave room for gpsd's NMEA.
+// ~960 bytes: NAV-PVT (100) + TIM-TP (24) + TIM-SVIN (36) each second and MON-HW/RF every 4 s
+// leave room for the rest. NAV-TIMELS (leap seconds, announced months ahead) every 255 epochs:
+// the rate gpsd itself sets whenever it identifies a u-blox, so the two never undo each other.
 struct Output {
   const char* name;
   std::uint8_t cls, id;
@@ -26,7 +27,7 @@ struct Output {
 constexpr Output kTimTp{"TIM-TP", kClsTim, 0x01, 0x2091017e, 1};
 constexpr Output kTimSvin{"TIM-SVIN", kClsTim, 0x04, 0x20910098, 1};
 constexpr Output kNavPvt{"NAV-PVT", kClsNav, 0x07, 0x20910007, 1};
-constexpr Output kNavTimels{"NAV-TIMELS", kClsNav, 0x26, 0x20910061, 60};
+constexpr Output kNavTimels{"NAV-TIMELS", kClsNav, 0x26, 0x20910061, 255};
 constexpr Output kMonHw{"MON-HW", kClsMon, 0x09, 0x209101b5, 4};
 constexpr Output kMonRf{"MON-RF", kClsMon, 0x38, 0x2091035a, 4};
 

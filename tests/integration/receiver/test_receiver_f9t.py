@@ -8,6 +8,7 @@ the whole file), while a plain JSON client keeps getting TPVs:
   configure says "nothing to change" and sends no VALSET;
 - save (CFG-CFG) copies RAM to BBR and flash; with `save = true` in [receiver], configure
   writes RAM, BBR and flash in the same VALSET;
+- a VALSET the receiver refuses: exit 1, every key of it "refused", nothing changed;
 - fix-position --ecef sets fixed mode with the ECEF keys and their high-precision parts;
 - status --json parses.
 """
@@ -67,6 +68,14 @@ with ubxharness.UbxGpsd("f9t", time_scale=100) as g, ubxharness.TpvMonitor(g.por
     check(rc == 0 and all(s["config"][layer].get("CFG-TP-ANT_CABLEDELAY") == 61
                           for layer in ("ram", "bbr", "flash")),
           "save = true: one VALSET into RAM, BBR and flash")
+
+    g.control("nak CFG-VALSET")
+    before = g.state()["config"]
+    rc, out, _ = run(["configure"], cfg, g.port)  # 61 -> 56
+    check(rc == 1 and "  refused    CFG-TP-ANT_CABLEDELAY: 61 ns -> 56 ns\n" in out
+          and "0 of 1 changes applied" in out, "refused VALSET: exit 1, exact report")
+    check(g.state()["config"] == before, "refused VALSET: nothing changed")
+    g.control("clear")
 
     rc, out, _ = run(["fix-position", "--ecef", "4331297.3487,567555.6390,4633133.7110"], cfg,
                      g.port)

@@ -103,7 +103,7 @@ TEST_CASE("gen 8: survey-in, fixed LLH, elevation mask and outputs", "[unit]") {
   CHECK(find(p, "CFG-NAV5 minElev").desired == 15);
   CHECK(find(p, "CFG-MSG TIM-TP rate(UART1)").m8.poll == Bytes{0x0D, 0x01});
   CHECK(find(p, "CFG-MSG MON-HW rate(UART1)").m8.poll == Bytes{0x0A, 0x09});
-  CHECK(find(p, "CFG-MSG NAV-TIMELS rate(UART1)").desired == 60);
+  CHECK(find(p, "CFG-MSG NAV-TIMELS rate(UART1)").desired == 255);  // as gpsd sets it
   CHECK(std::ranges::none_of(p, [](const Setting& s) { return s.m8.id == 0x3E; }));  // no list
 
   rs.mode = TimeMode::fixed;
