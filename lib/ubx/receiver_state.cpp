@@ -1,8 +1,8 @@
 #include "ubx/receiver_state.hpp"
 
-#include "ubx/keys.hpp"
-
 #include <algorithm>
+
+#include "ubx/keys.hpp"
 
 namespace nanotime::ubx {
 
