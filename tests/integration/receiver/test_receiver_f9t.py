@@ -27,6 +27,7 @@ survey_accuracy_m = 5.0
 check = Checks()
 cfg = config_file(CONFIG)
 with ubxharness.UbxGpsd("f9t", time_scale=100) as g, ubxharness.TpvMonitor(g.port) as mon:
+    g.settle()  # gpsd's own configuration of the receiver is over (its ACKs look like ours)
     rc, out, _ = run(["status"], cfg, g.port)
     check(rc == 0 and "ZED-F9T, firmware TIM 2.20, generation F9" in out, "status names the F9T")
 

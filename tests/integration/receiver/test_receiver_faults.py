@@ -23,8 +23,7 @@ BASE = "[receiver]\nsurvey_min_duration_s = 300\nsurvey_accuracy_m = 5.0\n"
 
 check = Checks()
 with ubxharness.UbxGpsd("m8t", time_scale=100) as g, ubxharness.TpvMonitor(g.port) as mon:
-    # First a status: gpsd's own configuration of a receiver it has just identified is over.
-    run(["status"], config_file(BASE), g.port)
+    g.settle()  # gpsd's own configuration of the receiver is over (its ACKs look like ours)
     g.control("nak CFG-TP5")
     rc, out, _ = run(["configure"], config_file(BASE + "cable_delay_ns = 56\n"), g.port)
     check(rc == 0 and "left alone (the receiver refuses to read them: not in its firmware): "

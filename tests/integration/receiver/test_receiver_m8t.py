@@ -29,6 +29,7 @@ min_elevation_deg = 12
 check = Checks()
 cfg = config_file(CONFIG)
 with ubxharness.UbxGpsd("m8t", time_scale=100) as g, ubxharness.TpvMonitor(g.port) as mon:
+    g.settle()  # gpsd's own configuration of the receiver is over (its ACKs look like ours)
     rc, out, _ = run(["status"], cfg, g.port)
     check(rc == 0 and "LEA-M8T, firmware TIM 1.10, generation M8" in out, "status names the M8T")
 
