@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -21,6 +22,9 @@ namespace nanotime::rcv {
 namespace {
 
 constexpr std::size_t kMaxHexdataBytes = 255;
+// gpsd answers nothing for its first ~5 s after it starts (it opens the device and hunts for
+// its speed): wait that long for the device list whatever the per-request timeout.
+constexpr int kStartupWaitMs = 7000;
 
 std::int64_t now_ms() {
   timespec ts{};
@@ -161,7 +165,7 @@ std::unique_ptr<Port> open_gpsd(const std::string& host_port, const std::string&
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   auto port = std::make_unique<GpsdPort>(connect_tcp(host, host_port.substr(colon + 1), timeout_ms),
                                          host_port, device);
-  port->start(timeout_ms);
+  port->start(std::max(timeout_ms, kStartupWaitMs));
   return port;
 }
 

@@ -49,8 +49,17 @@ void Link::feed(M* m, const receiver::Bytes& bytes, std::uint64_t step) {
         m->on_frame(*f);
         if (m->step() != step && f->cls == receiver::kClsCfg) ++trailing_acks_[f->id];
       }
-    } else if (m != nullptr) {
-      if constexpr (requires { m->on_text(std::string{}); }) m->on_text(std::get<std::string>(*item));
+    } else {
+      const auto& line = std::get<std::string>(*item);
+      // gpsd refuses a write with an ERROR line (e.g. "Type of /dev/ttyAMA0 is unknown." in
+      // its first seconds): the frame never reached the receiver, say why.
+      if (line.starts_with(R"({"class":"ERROR")") && line != last_gpsd_error_) {
+        last_gpsd_error_ = line;
+        std::fprintf(stderr, "nanotime-receiver: gpsd: %s\n", line.c_str());
+      }
+      if (m != nullptr) {
+        if constexpr (requires { m->on_text(std::string{}); }) m->on_text(line);
+      }
     }
   }
 }

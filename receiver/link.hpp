@@ -43,6 +43,7 @@ class Link {
   // A CFG message answered with its reply is followed by an ACK-ACK (gen 8 polls, VALGET);
   // counted per CFG id so that it is not taken for the ACK of a write sent next.
   std::array<int, 256> trailing_acks_{};
+  std::string last_gpsd_error_;
 };
 
 // The receiver's identity from MON-VER.

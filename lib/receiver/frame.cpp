@@ -1,45 +1,28 @@
 #include "receiver/frame.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include <fmt/format.h>
+
+#include "ubx/frame.hpp"
 
 namespace nanotime::receiver {
 namespace {
 
-constexpr std::uint8_t kSync1 = 0xB5, kSync2 = 0x62;
-constexpr std::size_t kHeader = 6, kChecksum = 2;
-// The longest frame we accept; anything claiming more is noise (real MON-VER is < 300 bytes,
-// a full VALGET reply < 600).
-constexpr std::size_t kMaxPayload = 4096;
-constexpr std::size_t kMaxLine = 512;
+using ubx::kSync1;
+using ubx::kSync2;
+constexpr std::size_t kHeader = ubx::kHeaderBytes, kChecksum = 2;
+constexpr std::size_t kMaxPayload = ubx::kMaxPayloadBytes;  // more is a false sync or noise
+constexpr std::size_t kMaxLine = 512;  // NMEA is < 83 bytes; gpsd's JSON lines stay far below
 
 void checksum(std::span<const std::uint8_t> body, std::uint8_t& a, std::uint8_t& b) {
-  a = 0;
-  b = 0;
-  for (const std::uint8_t x : body) {
-    a = static_cast<std::uint8_t>(a + x);
-    b = static_cast<std::uint8_t>(b + a);
-  }
+  std::tie(a, b) = ubx::checksum(body);
 }
 
 }  // namespace
 
-Bytes encode(const Frame& f) {
-  Bytes out;
-  out.reserve(kHeader + f.payload.size() + kChecksum);
-  for (const std::uint8_t b : {kSync1, kSync2, f.cls, f.id,
-                               static_cast<std::uint8_t>(f.payload.size() & 0xFF),
-                               static_cast<std::uint8_t>(f.payload.size() >> 8)}) {
-    out.push_back(b);
-  }
-  for (const std::uint8_t b : f.payload) out.push_back(b);
-  std::uint8_t a = 0, b = 0;
-  checksum(std::span(out).subspan(2), a, b);
-  out.push_back(a);
-  out.push_back(b);
-  return out;
-}
+Bytes encode(const Frame& f) { return ubx::encode(ubx::Frame{f.cls, f.id, f.payload}); }
 
 std::string hex(std::span<const std::uint8_t> bytes) {
   std::string s;

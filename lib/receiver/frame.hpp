@@ -1,7 +1,8 @@
 #pragma once
 // The UBX frames the planner and the Apply machine speak, and a deframer for the receiver's
 // byte stream (UBX mixed with NMEA text, or with gpsd's JSON lines when read through gpsd).
-// Kept minimal on purpose: it is the envelope only; message layouts live in plan.cpp.
+// Encoding is lib/ubx's; the deframer is separate because it also hands out the text lines
+// (a receiver's boot banner) that lib/ubx's FrameParser skips. Layouts live in plan.cpp.
 
 #include <cstddef>
 #include <cstdint>

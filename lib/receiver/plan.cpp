@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "receiver/settings.hpp"
+#include "ubx/messages.hpp"
 
 namespace nanotime::receiver {
 namespace {
@@ -256,15 +257,7 @@ const std::vector<std::string>& known_constellations() {
   return names;
 }
 
-std::size_t value_size(F9Key k) {
-  switch ((k.id >> 28) & 0x7) {
-    case 1: case 2: return 1;  // L (one bit, sent as a byte), 1 byte
-    case 3: return 2;
-    case 4: return 4;
-    case 5: return 8;
-    default: return 0;
-  }
-}
+std::size_t value_size(F9Key k) { return ubx::value_size(k.id).value_or(0); }
 
 // The key table's types: our signed keys are the positions and their _HP parts, the cable delay
 // and the elevation mask.
