@@ -14,7 +14,7 @@ using ubx::kSync1;
 using ubx::kSync2;
 constexpr std::size_t kHeader = ubx::kHeaderBytes, kChecksum = 2;
 constexpr std::size_t kMaxPayload = ubx::kMaxPayloadBytes;  // more is a false sync or noise
-constexpr std::size_t kMaxLine = 512;  // NMEA is < 83 bytes; gpsd's JSON lines stay far below
+constexpr std::size_t kMaxLine = 4096;  // NMEA is < 83 bytes; gpsd's DEVICES line can be ~1 kB
 
 void checksum(std::span<const std::uint8_t> body, std::uint8_t& a, std::uint8_t& b) {
   std::tie(a, b) = ubx::checksum(body);

@@ -4,7 +4,8 @@
 - --transport serial: configure applies, a second run has nothing to change;
 - --transport auto with no gpsd listening: falls back to the device, says so on stderr;
 - --transport gpsd with no gpsd: exit 3 and the reason;
-- a device that is not a serial port: exit 3 and the reason.
+- a device that is not a serial port: exit 3 and the reason;
+- a bad [receiver] table or a bad --llh: exit 2, the file:line or the option named.
 """
 
 import json
@@ -50,6 +51,13 @@ try:
     check(rc == 3 and "cannot connect to gpsd" in out, "gpsd transport without gpsd: exit 3")
     rc, out, _ = run(["--transport", "serial", "--device", "/dev/null", "status"], cfg)
     check(rc == 3 and "/dev/null is not a serial port" in out, "not a serial port: exit 3")
+    rc, out, _ = run(["--transport", "serial", "status"],
+                     config_file("[receiver]\nsurvey_accuracy_m = -1\ndevice = \"{}\"\n".format(pty)))
+    check(rc == 2 and ":2:" in out and "survey_accuracy_m" in out, "bad [receiver]: exit 2, file:line")
+    rc, out, _ = run(["--transport", "serial", "fix-position", "--llh", "95,8,400"], cfg)
+    check(rc == 2 and "--llh" in out, "bad --llh: exit 2")
+    rc, out, _ = run(["--transport", "serial", "fix-position"], cfg)
+    check(rc == 2, "fix-position without a position: exit 2")
 finally:
     fake.terminate()
     fake.wait(5)
