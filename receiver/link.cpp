@@ -66,7 +66,24 @@ void Link::feed(M* m, const receiver::Bytes& bytes, std::uint64_t step) {
 
 template <class M>
 void Link::drive(M& m) {
+  // A connection lost in the middle (gpsd stopped, device unplugged) ends this run like a
+  // silent receiver, so that the report still says what was and was not applied.
+  try {
+    drive_unguarded(m);
+  } catch (const PortError& e) {
+    if (!broken_) std::fprintf(stderr, "nanotime-receiver: %s\n", e.what());
+    broken_ = true;
+    m.abort();
+  }
+}
+
+template <class M>
+void Link::drive_unguarded(M& m) {
   while (const receiver::Request* r = m.pending()) {
+    if (broken_) {
+      m.abort();
+      return;
+    }
     if (expired()) {
       m.abort();
       return;
@@ -94,8 +111,13 @@ void Link::drive(M& m) {
 
 void Link::listen(int ms) {
   const std::int64_t until = std::min(now_ms() + ms, deadline_ms_);
-  for (std::int64_t left = until - now_ms(); left > 0; left = until - now_ms()) {
-    feed<receiver::Poll>(nullptr, port_.read(static_cast<int>(left)), 0);
+  try {
+    for (std::int64_t left = until - now_ms(); left > 0 && !broken_; left = until - now_ms()) {
+      feed<receiver::Poll>(nullptr, port_.read(static_cast<int>(left)), 0);
+    }
+  } catch (const PortError& e) {
+    std::fprintf(stderr, "nanotime-receiver: %s\n", e.what());
+    broken_ = true;
   }
 }
 

@@ -31,6 +31,8 @@ class Link {
  private:
   template <class M>
   void drive(M& m);
+  template <class M>
+  void drive_unguarded(M& m);
   bool swallow_trailing_ack(const receiver::Frame& f);
   template <class M>
   void feed(M* m, const receiver::Bytes& bytes, std::uint64_t step);
@@ -44,6 +46,7 @@ class Link {
   // counted per CFG id so that it is not taken for the ACK of a write sent next.
   std::array<int, 256> trailing_acks_{};
   std::string last_gpsd_error_;
+  bool broken_ = false;  // the port failed: every later request is unanswered
 };
 
 // The receiver's identity from MON-VER.
