@@ -161,7 +161,10 @@ int main(int argc, char** argv) {
     const auto id = identify(link, timing);
     if (!id) {
       err(fmt::format("no answer to MON-VER from {}: is a u-blox receiver connected, and "
-                      "sending UBX?", port->describe()));
+                      "sending UBX?{}", port->describe(),
+                      o.transport == "serial" ? ""
+                                              : " (through gpsd: gpsd must not run with -b, "
+                                                "read-only, which drops every write silently)"));
       return kExitNoReceiver;
     }
     if (!id->info.timing_model && !o.force) {
