@@ -162,7 +162,7 @@ int main(int argc, char** argv) {
     if (!id) {
       err(fmt::format("no answer to MON-VER from {}: is a u-blox receiver connected, and "
                       "sending UBX?{}", port->describe(),
-                      o.transport == "serial" ? ""
+                      !port->describe().starts_with("gpsd") ? ""
                                               : " (through gpsd: gpsd must not run with -b, "
                                                 "read-only, which drops every write silently)"));
       return kExitNoReceiver;
