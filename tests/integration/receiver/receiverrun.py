@@ -1,6 +1,7 @@
 """Helpers for the nanotime-receiver integration tests (test_receiver_*.py): run the built
 program against a gpsd (ubxharness.UbxGpsd) or a serial port, with a [receiver] table."""
 
+import atexit
 import os
 import subprocess
 import sys
@@ -37,6 +38,7 @@ def config_file(text):
     fd, path = tempfile.mkstemp(prefix="nanotime-receiver-", suffix=".toml")
     with os.fdopen(fd, "w") as f:
         f.write(text)
+    atexit.register(os.unlink, path)
     return path
 
 
