@@ -10,6 +10,7 @@
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -19,7 +20,8 @@ import ubxharness
 from receiverrun import Checks, config_file, run
 
 check = Checks()
-state_path = os.path.join(tempfile.mkdtemp(prefix="nanotime-receiver-serial-"), "state.json")
+work_dir = tempfile.mkdtemp(prefix="nanotime-receiver-serial-")
+state_path = os.path.join(work_dir, "state.json")
 fake = subprocess.Popen([sys.executable, "-B", ubxharness.FAKE, "--personality", "f9t",
                          "--time-scale", "100", "--duration-s", "120", "--state-file", state_path],
                         stdout=subprocess.PIPE, text=True)
@@ -61,4 +63,5 @@ try:
 finally:
     fake.terminate()
     fake.wait(5)
+    shutil.rmtree(work_dir, ignore_errors=True)
 check.exit()

@@ -5,7 +5,9 @@ nanotime-receiver (found through NANOTIME_BIN_DIR) records its arguments and exi
 so no receiver is needed; the real program is tested in tests/integration/receiver.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
 from setuphelpers import Workspace, check
@@ -19,6 +21,7 @@ exit "$(cat "$(dirname "$0")/rc")"
 
 def stub_dir(rc):
     d = tempfile.mkdtemp(prefix="nanotime-receiver-stub-")
+    atexit.register(shutil.rmtree, d, True)
     path = os.path.join(d, "nanotime-receiver")
     with open(path, "w") as f:
         f.write(STUB)
@@ -55,7 +58,8 @@ def main():
             f.write("1")
         r = ws.setup("--receiver", "f9t", "--configure-receiver", expect=1)
         check("partly configured" in r.stdout, "exit 1 -> partly configured")
-        os.environ["NANOTIME_BIN_DIR"] = tempfile.mkdtemp()
+        os.environ["NANOTIME_BIN_DIR"] = stub_dir(0)
+        os.unlink(os.path.join(os.environ["NANOTIME_BIN_DIR"], "nanotime-receiver"))
         r = ws.setup("--receiver", "f9t", expect=0)
         check("receiver:" not in r.stdout, "without the option the receiver is left alone")
 
