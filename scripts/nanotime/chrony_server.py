@@ -8,8 +8,10 @@ the NTS block alone and the other way round.
 NTS (RFC 8915, chrony 4.3's NTS-KE server on TCP 4460): `ntsservercert`, `ntsserverkey` and
 `ntsdumpdir` (where chronyd keeps its server keys over a restart, so clients' cookies stay
 valid). The certificate and key are the user's (--nts-cert/--nts-key) or a self-signed pair made
-with openssl (EC P-256, 825 days) in /etc/chrony/. chronyd refuses to start when it cannot load
-them, so everything is checked before anything is written: both readable, both PEM, the key is
+with openssl (EC P-256, 825 days) in /etc/chrony/. A line chronyd cannot parse stops it from
+starting; a certificate it cannot load (chrony 4.3 logs "Could not set credentials") leaves it
+running without NTS, silently for the clients. So everything is checked before anything is
+written: both readable, both PEM, the key is
 the certificate's, the certificate not expired, the key readable by _chrony (chronyd reads it
 after dropping root), and the new drop-in parsed by `chronyd -p -f`.
 """
@@ -246,5 +248,5 @@ def after_apply(files):
         if gid is not None:
             os.chown(path, 0, gid)
     except OSError as e:
-        return f"could not give {path} to group _chrony ({e.strerror}): chronyd will not start"
+        return f"could not give {path} to group _chrony ({e.strerror}): chronyd cannot load it (no NTS)"
     return None

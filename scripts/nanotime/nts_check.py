@@ -1,7 +1,7 @@
 """nanotime-doctor's NTS check: chronyd's NTS server certificates (ntsservercert/ntsserverkey in
 chrony.conf and conf.d/*.conf, as nanotime-setup --nts writes them) -- readable, not expired
-(WARN under 30 days), and readable by _chrony, which loads them after dropping root: chronyd
-does not start when it cannot. The expiry date comes from `openssl x509 -enddate`.
+(WARN under 30 days), and readable by _chrony, which loads them after dropping root: when it
+cannot, chronyd 4.3 logs "Could not set credentials" and serves no NTS. The expiry date comes from `openssl x509 -enddate`.
 """
 
 import glob
