@@ -132,7 +132,7 @@ def main():
               f"summary: NTP client {soff:.1f} us slow (123 +- 40), NTS with cookies")
         check(re.search(r"chronyd:\s+PHC0 selected yes, root dispersion [0-9.]+ us", summary),
               "summary: phc-pps-sync's /metrics says chronyd selects PHC0")
-        check(re.search(r"timings:\s+build 0 s, locked after \d+ s, total \d+ s", summary),
+        check(re.search(r"timings:\s+build 0 s, then locked after \d+ s; total \d+ s", summary),
               "summary: timings (nothing built: the test's build is used)")
         if faults:
             check_faults(out)
