@@ -9,7 +9,7 @@
    `server localhost ... nts` trusting the CA. Checked: the client's `chronyc -N authdata` says
    NTS with cookies, and the client gets NTP answers (reach > 0) from the server.
 3. Bad input: a certificate path that does not exist, a key that is not the certificate's, an
-   expired certificate (made under faketime), a malformed --allow: each an error from setup
+   expired certificate (made under faketime), a key _chrony cannot read, a malformed --allow: each an error from setup
    naming the problem, exit status 1, and the fixture tree byte for byte unchanged.
 4. --nts without a certificate: a self-signed pair (openssl) that matches and is not expired;
    a second run changes nothing.
@@ -167,6 +167,15 @@ def bad_input(tmp):
                    ["has expired"], "expired certificate")
     expect_refused("cm4-fresh", place(key, key), ["--nts", *files],
                    ["not a PEM certificate"], "a key given as the certificate")
+    def key_root_only(ws):
+        place(cert, key)(ws)
+        with open(ws.path("etc/passwd"), "a") as f:
+            f.write("_chrony:x:4242:4242::/var/lib/chrony:/usr/sbin/nologin\n")
+        os.chown(ws.path("etc/ssl/nts.key"), 0, 0)
+        os.chmod(ws.path("etc/ssl/nts.key"), 0o600)
+    expect_refused("cm4-fresh", key_root_only, ["--nts", *files],
+                   ["/etc/ssl/nts.key is not readable by _chrony", "chgrp _chrony"],
+                   "a key only root can read")
     expect_refused("cm4-fresh", None, ["--allow", "10.1.2.3/8"],
                    ["--allow 10.1.2.3/8", "did you mean 10.0.0.0/8"], "--allow with host bits")
     expect_refused("cm4-fresh", None, ["--allow", "lan"], ["--allow lan"], "--allow not a network")
