@@ -36,6 +36,27 @@ class FileActions {
   posix_spawn_file_actions_t fa_;
 };
 
+class SpawnAttr {
+ public:
+  SpawnAttr() {
+    posix_spawnattr_init(&attr_);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    posix_spawnattr_setsigmask(&attr_, &none);
+    posix_spawnattr_setsigdefault(&attr_, &defaults);
+    posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  }
+  ~SpawnAttr() { posix_spawnattr_destroy(&attr_); }
+  SpawnAttr(const SpawnAttr&) = delete;
+  SpawnAttr& operator=(const SpawnAttr&) = delete;
+  posix_spawnattr_t* get() { return &attr_; }
+
+ private:
+  posix_spawnattr_t attr_;
+};
+
 }  // namespace
 
 ChronycProcess::ChronycProcess(const std::vector<std::string>& argv, std::string_view input) {
@@ -54,7 +75,10 @@ ChronycProcess::ChronycProcess(const std::vector<std::string>& argv, std::string
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  const int rc = ::posix_spawnp(&pid_, args[0], fa.get(), nullptr, args.data(), environ);
+  // chronyc starts with default signals: the daemon ignores SIGPIPE (an ignored signal stays
+  // ignored across exec) and a daemon may block signals it reads another way.
+  SpawnAttr attr;
+  const int rc = ::posix_spawnp(&pid_, args[0], fa.get(), attr.get(), args.data(), environ);
   if (rc != 0) throw std::system_error(rc, std::generic_category(), "cannot run " + argv[0]);
   ::fcntl(out.read.get(), F_SETFL, ::fcntl(out.read.get(), F_GETFL) | O_NONBLOCK);
   out_ = std::move(out.read);

@@ -4,6 +4,8 @@
 #include <poll.h>
 #include <signal.h>
 
+#include <csignal>
+
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -220,6 +222,16 @@ TEST_CASE("process: a child still running is killed and reaped by the destructor
     CHECK(::kill(pid, 0) == 0);
   }
   CHECK(::kill(pid, 0) == -1);  // gone, not a zombie: reaped
+}
+
+TEST_CASE("process: the child starts with SIGPIPE at its default, whatever the parent ignores") {
+  const auto old = std::signal(SIGPIPE, SIG_IGN);  // as phc-pps-sync does
+  // /proc/self/status SigIgn: the child's ignored signals as a hex mask; SIGPIPE is bit 12.
+  ChronycProcess p({"/bin/sh", "-c", "exec grep SigIgn /proc/self/status"}, "");
+  const std::string out = drain(p);
+  std::signal(SIGPIPE, old);
+  const auto mask = std::stoull(out.substr(out.find(':') + 1), nullptr, 16);
+  CHECK((mask & (1ULL << (SIGPIPE - 1))) == 0);
 }
 
 TEST_CASE("process: a program that does not exist is an exception, not a crash") {
