@@ -237,7 +237,14 @@ class Daemon {
     if (config_.chronyd_query_interval_s <= 0) return;
     chrony::PollerOptions o;
     o.command_socket = config_.chronyd_command_socket;
-    o.interval_ns = static_cast<std::int64_t>(config_.chronyd_query_interval_s * 1e9);
+    // Below 1 s a chronyc per query would cost more than it tells (chronyd updates every 8 s).
+    double interval_s = config_.chronyd_query_interval_s;
+    if (interval_s < 1) {
+      log::warning("chronyd_query_interval_s = {} is below 1 s: asking chronyd every second",
+                   interval_s);
+      interval_s = 1;
+    }
+    o.interval_ns = static_cast<std::int64_t>(interval_s * 1e9);
     chronyd_ = std::make_unique<chrony::ChronydPoller>(
         o, loop_.now_ns(), [this](const chrony::ChronydView& v) { publish_chronyd(v, status_->chronyd()); });
     loop_.add_wake([this] { return std::optional<std::int64_t>(chronyd_->next_deadline_ns()); },
