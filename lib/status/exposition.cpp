@@ -76,6 +76,7 @@ std::string render_prometheus(const Registry& registry) {
     switch (f->type) {
       case MetricType::gauge:
         for (const auto& g : f->gauges) {
+          if (f->omit_unknown && std::isnan(g->value())) continue;
           append_sample(out, f->name, g->labels(), format_prometheus_value(g->value()));
         }
         break;

@@ -278,6 +278,16 @@ const Family* Registry::find(std::string_view name) const {
   return nullptr;
 }
 
+void Registry::omit_when_unknown(std::string_view name) {
+  for (auto& f : families_) {
+    if (f->name == name) {
+      f->omit_unknown = true;
+      return;
+    }
+  }
+  throw std::invalid_argument("omit_when_unknown: no metric " + std::string(name));
+}
+
 const History* Registry::find_history(std::string_view name) const {
   for (const auto& h : histories_) {
     if (h->name() == name) return h.get();

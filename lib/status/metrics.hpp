@@ -159,6 +159,10 @@ struct Family {
   std::vector<std::unique_ptr<Counter>> counters;
   std::unique_ptr<StateSet> state_set;
   std::unique_ptr<Info> info;
+  // Gauges of this family with no value (NaN) are left out of /metrics rather than shown as
+  // NaN: for figures that exist only while their source answers (chronyd's view), so a scraper
+  // sees them vanish instead of a stale or fake value.
+  bool omit_unknown = false;
 };
 
 // A top-level object of /status beside "metrics": facts a client reads together, text among
@@ -203,6 +207,8 @@ class Registry {
   const std::vector<std::unique_ptr<History>>& histories() const { return histories_; }
   const std::vector<std::unique_ptr<Section>>& sections() const { return sections_; }
   const Family* find(std::string_view name) const;
+  // Sets Family::omit_unknown of a registered family (std::invalid_argument if there is none).
+  void omit_when_unknown(std::string_view name);
   const History* find_history(std::string_view name) const;
 
  private:

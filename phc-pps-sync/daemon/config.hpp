@@ -67,6 +67,10 @@ struct DaemonConfig {
   double system_max_error_s = 0.1;  // tod_source = "system": adjtimex maxerror limit
   // ---- outputs ----
   std::string chrony_socket = "/run/chrony.phc0.sock";  // "" = off
+  // chronyd's view on /metrics: `chronyc -c tracking/sources` every this many seconds (0 = off),
+  // through chronyc -h chronyd_command_socket ("" = chronyc's default: socket, then UDP 323).
+  double chronyd_query_interval_s = 16;
+  std::string chronyd_command_socket;
   std::string ptp4l_socket = "/var/run/ptp4l";          // "" = off
   int ptp4l_domain = 0;
   std::string leap_seconds_file = "/usr/share/zoneinfo/leap-seconds.list";  // "" = off

@@ -32,9 +32,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include "chrony/chronyd_poller.hpp"
 #include "config/config.hpp"
 #include "conductor/conductor.hpp"
 #include "conductor/recording_recorder.hpp"
+#include "daemon/chronyd_hook.hpp"
 #include "daemon/config.hpp"
 #include "daemon/hardware.hpp"
 #include "daemon/io.hpp"
@@ -154,6 +156,7 @@ class Daemon {
       tod_ = own_tod_.get();
     }
     status_ = std::make_unique<DaemonStatus>(config_.status, unix_now_s(), unix_now_s);
+    publish_leap_expiry();
     engine_config_ = ec;
     // Every port reaches the conductor through the recorder (docs/recording.md): it forwards
     // only, until a recording starts.
@@ -227,6 +230,7 @@ class Daemon {
     });
     watch_devices();
     watch_record_control();
+    watch_chronyd();
     loop_.watch([this] { return status_->fd(); },
                 [this](short) { status_->handle_ready(loop_.now_ns()); });
     loop_.add_wake([this] { return status_->next_deadline_ns(); },  // slow HTTP clients
@@ -253,6 +257,32 @@ class Daemon {
     loop_.watch([this] { return link_ != nullptr ? link_->fd() : -1; }, [this](short) {
       if (const auto up = link_->read_change()) conductor_->on_carrier(recorder_.carrier(*up));
     });
+  }
+
+  // chronyd's view on /metrics: a chronyc child every chronyd_query_interval_s, its pipe
+  // watched here, never waited for.
+  void watch_chronyd() {
+    if (config_.chronyd_query_interval_s <= 0) return;
+    chrony::PollerOptions o;
+    o.command_socket = config_.chronyd_command_socket;
+    // Below 1 s a chronyc per query would cost more than it tells (chronyd updates every 8 s).
+    double interval_s = config_.chronyd_query_interval_s;
+    if (interval_s < 1) {
+      log::warning("chronyd_query_interval_s = {} is below 1 s: asking chronyd every second",
+                   interval_s);
+      interval_s = 1;
+    }
+    o.interval_ns = static_cast<std::int64_t>(interval_s * 1e9);
+    chronyd_ = std::make_unique<chrony::ChronydPoller>(
+        o, loop_.now_ns(), [this](const chrony::ChronydView& v) { publish_chronyd(v, status_->chronyd()); });
+    loop_.add_wake([this] { return std::optional<std::int64_t>(chronyd_->next_deadline_ns()); },
+                   [this](std::int64_t now) { chronyd_->on_due(now); });
+    loop_.watch([this] { return chronyd_->fd(); },
+                [this](short) { chronyd_->on_readable(loop_.now_ns()); });
+  }
+
+  void publish_leap_expiry() {
+    status_->leap_file().set(leap_table_ ? leap_table_->expiry_posix_s() : std::nullopt);
   }
 
   ConductorOptions conductor_options() const {
@@ -470,6 +500,7 @@ class Daemon {
       status_ = std::make_unique<DaemonStatus>(config_.status, unix_now_s(), unix_now_s);
       throw;
     }
+    publish_leap_expiry();
     log::notice("status server now: {}", status_->endpoint());
   }
 
@@ -501,6 +532,7 @@ class Daemon {
   Outputs outputs_;
   std::unique_ptr<DaemonStatus> status_;
   std::unique_ptr<Conductor> conductor_;
+  std::unique_ptr<chrony::ChronydPoller> chronyd_;  // null: chronyd_query_interval_s = 0
 
   shell::HostClock loop_clock_;
   shell::EventLoop loop_{loop_clock_};

@@ -10,6 +10,7 @@
 #include "conductor/conductor.hpp"
 #include "discipline/engine.hpp"
 #include "status/catalog.hpp"
+#include "status/chronyd_metrics.hpp"
 #include "status/endpoint.hpp"
 #include "status/http_config.hpp"
 #include "status/metrics.hpp"
@@ -51,6 +52,9 @@ class DaemonStatus {
   void handle_ready(std::int64_t now_mono_ns) { http_.handle_ready(now_mono_ns); }
   std::string endpoint() const { return http_.endpoint(); }
   const status::Registry& registry() const { return registry_; }
+  // chronyd's view (daemon/chronyd_hook.hpp fills it) and the leap-seconds file's expiry.
+  status::ChronydMetrics& chronyd() { return chronyd_; }
+  status::LeapFileMetrics& leap_file() { return leap_file_; }
 
   // After every engine-facing event; cheap.
   void update(const StatusSnapshot& s, double now_unix_s);
@@ -61,6 +65,8 @@ class DaemonStatus {
   status::GpsdMetrics gpsd_;
   status::PhcSyncMetrics phc_;
   status::SystemClockMetrics system_;
+  status::ChronydMetrics chronyd_;
+  status::LeapFileMetrics leap_file_;
   status::StatusEndpoint http_;
   std::uint64_t last_pulses_seen_ = 0;
 };

@@ -15,6 +15,8 @@ Each check prints one line -- OK / WARN / FAIL, what it saw -- and, unless OK, w
   gpsd     gpsd answers, the receiver has a fix (TPV mode >= 2), gpsd sees the PPS
   leap     tzdata's leap-seconds.list has not expired (WARN < 30 days)
   chrony   `chronyc -c sources`: PHC0 selected ('*'), reach 377
+  nts      only when chrony serves NTS (ntsservercert): the certificate readable, not expired
+           (WARN < 30 days), it and its key readable by _chrony (nts_check.py)
   ptp4l    `pmc`: port state, the clockClass ptp4l announces (248 = not traceable)
   daemons  phc-pps-sync and gps-sock-bridge active (systemctl, or pidof without systemd)
 
@@ -47,7 +49,7 @@ try:
 except ImportError:  # pragma: no cover
     tomllib = None
 
-from . import hw
+from . import hw, nts_check
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 RANK = {OK: 0, WARN: 1, FAIL: 2}
@@ -60,7 +62,7 @@ TZDATA_LEAP_FILE = "/usr/share/zoneinfo/leap-seconds.list"
 PTP4L_UDS = "/var/run/ptp4l"
 GPSD_ADDRESS = ("127.0.0.1", 2947)
 
-CHECKS = ("config", "phc", "link", "pulses", "lock", "system", "gpsd", "leap", "chrony", "ptp4l", "daemons")
+CHECKS = ("config", "phc", "link", "pulses", "lock", "system", "gpsd", "leap", "chrony", "nts", "ptp4l", "daemons")
 NTP_UNIX_OFFSET_S = 2208988800  # 1900-01-01 to 1970-01-01
 DAY_S = 86400
 CHRONY_DROPIN = "/etc/chrony/conf.d/nanotime.conf"
@@ -701,6 +703,10 @@ class Doctor:
         return Result("chrony", FAIL, f"{refid} not selected: {seen}{others}",
                       hints.get(state, "compare with `chronyc sources -v`"))
 
+    def check_nts(self):
+        r = nts_check.check(self.args.root, self.env.now(), "nts" in (self.args.check or ()))
+        return Result("nts", *r) if r else None
+
     def check_ptp4l(self):
         uds, domain = self.ptp4l_target()
         base = ["pmc", "-u", "-b", "0", "-d", str(domain), "-s", uds]
@@ -779,7 +785,8 @@ class Doctor:
         return Result("daemons", OK, seen)
 
     def run(self, names):
-        return [getattr(self, f"check_{n}")() for n in names]
+        results = (getattr(self, f"check_{n}")() for n in names)
+        return [r for r in results if r is not None]  # None: not applicable here (nts)
 
 
 def parse_pmc(text, dataset):

@@ -23,7 +23,7 @@ try:
 except ImportError:  # pragma: no cover - older Pythons: no validation of the TOML we write
     tomllib = None
 
-from . import hw
+from . import chrony_server, hw
 from .textedit import EditError, Plan, find_block, outside_block, set_block
 
 EXIT_OK = 0
@@ -575,6 +575,14 @@ def parse_args(argv):
                    help="PTP profile: default (1588 E2E UDPv4) or g8275.1 (telecom, L2)")
     p.add_argument("--bluetooth", choices=("off", "miniuart"), default="off",
                    help="CM4: Bluetooth off (default) or moved to the mini UART")
+    p.add_argument("--allow", action="append", default=[], metavar="CIDR",
+                   help="let NTP clients from this network ask chronyd for time (repeatable; "
+                        "e.g. 192.168.1.0/24, 2001:db8::/64)")
+    p.add_argument("--nts", action="store_true",
+                   help="serve NTS (authenticated NTP): with --nts-cert/--nts-key, or a "
+                        "self-signed certificate made with openssl")
+    p.add_argument("--nts-cert", metavar="FILE", help="the NTS server certificate (PEM)")
+    p.add_argument("--nts-key", metavar="FILE", help="its private key (PEM, readable by _chrony)")
     p.add_argument("--chrony-dropin", metavar="FILE",
                    help="the chrony drop-in to install (default: the shipped one)")
     p.add_argument("--share-dir", default=DEFAULT_SHARE_DIR, metavar="DIR",
@@ -624,6 +632,10 @@ def build_plan(args):
     plan_gpsd(plan, tree, args)
     delay = phc0_delay(board, family, args)
     plan_chrony(plan, tree, args, delay)
+    try:
+        plan.server_files = chrony_server.plan_server(plan, tree, args)
+    except chrony_server.ServerError as e:
+        raise SetupError(str(e)) from e
     ptp_name, (ptp_domain, ptp_socket) = plan_ptp4l(plan, tree, family, args)
     plan_toml(plan, tree, det, family, board_desc, args, ptp_domain, ptp_socket,
               has_gpio_pps(board, args))
@@ -737,6 +749,9 @@ def setup_system(args):
         r = subprocess.run(["systemctl", "daemon-reload"], capture_output=True, text=True)
         if r.returncode != 0:
             plan.notes.append(f"systemctl daemon-reload failed: {r.stderr.strip()}")
+    note = chrony_server.after_apply(getattr(plan, "server_files", None))
+    if note:
+        plan.notes.append(note)
     backups = dict(plan.backups)
     for c in plan.changes:
         if hasattr(c, "target"):

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "chrony/chronyc_parse.hpp"
 #include "status/client/json_reader.hpp"
 
 namespace nanotime::status {
@@ -61,28 +62,11 @@ struct BridgeView {
 };
 BridgeView bridge_view(const JsonValue& status);
 
-// `chronyc -c tracking` (one CSV line).
-struct ChronyTracking {
-  std::string ref_id;     // hex, e.g. 50484330
-  std::string ref_name;   // e.g. PHC0
-  int stratum = 0;
-  double system_offset_s = 0;  // "System time" column: slow (+) or fast (−) of NTP time
-  std::string leap_status;     // Normal, Insert second, Delete second, Not synchronised
-};
-// std::nullopt when the line does not have chrony 4.3's 14 fields.
-std::optional<ChronyTracking> parse_chronyc_tracking(std::string_view csv);
-
-// `chronyc -c sources` (one CSV line per source).
-struct ChronySource {
-  char mode = '?';   // '#' refclock, '^' server, '=' peer
-  char state = '?';  // '*' selected, '+' combined, '-' not combined, 'x' falseticker, ...
-  std::string name;
-  int stratum = 0;
-  int reach = 0;
-  double offset_s = 0;  // last sample, adjusted
-  double error_s = 0;
-};
-std::vector<ChronySource> parse_chronyc_sources(std::string_view csv);
+// chronyc's output: parsed in lib/chrony (phc-pps-sync reads chronyd with the same parser).
+using chrony::ChronySource;
+using chrony::ChronyTracking;
+using chrony::parse_chronyc_sources;
+using chrony::parse_chronyc_tracking;
 
 struct HealthInput {
   PhcSyncView phc;

@@ -10,6 +10,9 @@ to the eye, what issue 5 asks for:
   4. NTP client (other namespace): server ^* at stratum 1, ntpdata stratum 1 and reference ID
      PHC0, its own clock 123 us slow (+-40 us: software timestamps on a shared machine), and
      the one-shot `chronyd -Q` says the same;
+  4b. NTS: the client's `chronyc -N authdata` row for the server says NTS with cookies (the
+     demo's own CA); the summary says tracking, the NTP client's offset (123 +- 40 us) with NTS,
+     PHC0 selected as phc-pps-sync's /metrics reports chronyd, and the timings;
   5. nothing is left afterwards: no process of its session, no namespace; and no sanitizer
      report in any daemon's log (run with --keep to read them; the test removes the directory).
 With DEMO_TEST_FAULTS=1 it runs `scripts/demo --faults` and checks, besides 1-5:
@@ -116,6 +119,21 @@ def main():
         check(abs(wrong - PROFILE_OFFSET_S) <= 40e-6,
               f"chronyd -Q: system clock wrong by {wrong * 1e6:.0f} us (123 +- 40 us)")
 
+        nts = section(out, "NTP client: chronyc -N authdata")
+        row = re.search(r"^192\.0\.2\.1\s+(\S+)\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+(\d+)\s+\d+$",
+                        nts, re.M)
+        check(row is not None and row.group(1) == "NTS" and int(row.group(2)) > 0,
+              f"NTP client: authdata says NTS with cookies ({row.groups() if row else None})")
+        summary = section(out, "summary")
+        check(re.search(r"^\s+locked:\s+tracking$", summary, re.M), "summary: locked: tracking")
+        soff = float(number(r"NTP client:\s+([0-9.]+) us slow of the server", summary,
+                            "summary: the NTP client's offset"))
+        check(abs(soff * 1e-6 - PROFILE_OFFSET_S) <= 40e-6 and re.search(r"NTS with [1-9]\d* cookies", summary),
+              f"summary: NTP client {soff:.1f} us slow (123 +- 40), NTS with cookies")
+        check(re.search(r"chronyd:\s+PHC0 selected yes, root dispersion [0-9.]+ us", summary),
+              "summary: phc-pps-sync's /metrics says chronyd selects PHC0")
+        check(re.search(r"timings:\s+build 0 s, then locked after \d+ s; total \d+ s", summary),
+              "summary: timings (nothing built: the test's build is used)")
         if faults:
             check_faults(out)
         reports = demo.sanitizer_reports()
