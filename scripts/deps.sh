@@ -6,8 +6,6 @@ NANOTIME_BUILD_PACKAGES=(g++ cmake make pkg-config libfmt-dev libcli11-dev libto
   libgps-dev libsystemd-dev catch2 python3)
 NANOTIME_RUNTIME_PACKAGES=(chrony gpsd gpsd-clients linuxptp iproute2 procps util-linux faketime
   chromium python3-prometheus-client systemd)
-# prometheus brings prometheus and promtool: the alert rules' tests, the demo's --prometheus.
-NANOTIME_RUNTIME_PACKAGES+=(prometheus)
 
 nanotime_missing_packages() {
   local p missing=()
@@ -36,3 +34,6 @@ nanotime_ensure_packages() {
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $missing >/dev/null || return 1
 }
+
+# prometheus brings prometheus and promtool: the alert rules' tests, the demo's --prometheus.
+NANOTIME_RUNTIME_PACKAGES+=(prometheus)
