@@ -10,6 +10,7 @@
 #   /usr/share/nanotime/chrony/nanotime.conf               chrony drop-in   } copied into /etc
 #   /usr/share/nanotime/ptp4l/*.cfg                        ptp4l GM configs } by nanotime-setup
 #   /usr/share/nanotime/systemd/ptp4l@.service.d/nanotime.conf  drop-in for Debian's ptp4l@
+#   /usr/share/nanotime/prometheus/                        alert rules (+ tests), Grafana dashboard
 #   /usr/bin/nanotime                                      front-end (scripts/nanotime.sh)
 #   /usr/share/man/man8/*.8, /usr/share/man/man1/*.1
 # (nanotime-status and nanotime-receiver install themselves, from status/ and receiver/, to
@@ -72,6 +73,13 @@ file(GLOB _nanotime_ptp4l_cfgs ${PROJECT_SOURCE_DIR}/ptp4l-configs/*.cfg)
 install(FILES ${_nanotime_ptp4l_cfgs} DESTINATION ${NANOTIME_DATADIR}/ptp4l)
 nanotime_install_file(FILES ptp4l-configs/ptp4l@.service.d/nanotime.conf
                       ${NANOTIME_DATADIR}/systemd/ptp4l@.service.d)
+# For the fleet's Prometheus and Grafana (prometheus/README.md); the rule tests come along so a
+# user who tunes a threshold can rerun them (`promtool test rules tests/*.yml` in that folder).
+foreach(file nanotime-rules.yml nanotime-dashboard.json README.md)
+  nanotime_install_file(FILES prometheus/${file} ${NANOTIME_DATADIR}/prometheus)
+endforeach()
+file(GLOB _nanotime_prometheus_tests ${PROJECT_SOURCE_DIR}/prometheus/tests/*.yml)
+install(FILES ${_nanotime_prometheus_tests} DESTINATION ${NANOTIME_DATADIR}/prometheus/tests)
 
 # --- systemd units ---
 nanotime_install_file(FILES systemd/phc-pps-sync.service ${NANOTIME_SYSTEMD_UNITDIR})

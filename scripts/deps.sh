@@ -34,3 +34,6 @@ nanotime_ensure_packages() {
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $missing >/dev/null || return 1
 }
+
+# prometheus brings prometheus and promtool: the alert rules' tests, the demo's --prometheus.
+NANOTIME_RUNTIME_PACKAGES+=(prometheus)

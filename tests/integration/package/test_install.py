@@ -8,7 +8,8 @@ failure, and a nanotime installed before the test is refused rather than overwri
   1. `apt-get install ./nanotime_*.deb` succeeds; dpkg says "install ok installed".
   2. `dpkg -L`: the programs in /usr/sbin (and nanotime-status in /usr/bin), the units in
      /lib/systemd/system, /etc/nanotime/nanotime.toml, the chrony drop-in, ptp4l configs and
-     the ptp4l@ drop-in under /usr/share/nanotime, the Python modules, and a man page for every
+     the ptp4l@ drop-in, the Prometheus rules and dashboard under /usr/share/nanotime, the
+     Python modules, and a man page for every
      page in the source tree. Each listed file exists.
   3. `dpkg-query -W -f='${Conffiles}'`: exactly /etc/nanotime/nanotime.toml, with the md5sum of
      the file on disk, which is the source tree's etc/nanotime.toml.
@@ -54,6 +55,10 @@ EXPECTED = [
     "/usr/share/nanotime/systemd/ptp4l@.service.d/nanotime.conf",
     "/usr/share/nanotime/python/nanotime/setup.py",
     "/usr/share/nanotime/python/nanotime/doctor.py",
+    "/usr/share/nanotime/prometheus/nanotime-rules.yml",
+    "/usr/share/nanotime/prometheus/nanotime-dashboard.json",
+    "/usr/share/nanotime/prometheus/README.md",
+    "/usr/share/nanotime/prometheus/tests/lock.yml",
     "/usr/share/doc/nanotime/copyright",
 ]
 # Man pages: one for each page in the source tree (section from the file name).
