@@ -33,7 +33,22 @@ nanotime_ensure_packages() {
   apt-get update -qq || echo "nanotime: apt-get update reported errors; trying the install anyway" >&2
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $missing >/dev/null || return 1
+  case " $missing " in
+    *" prometheus "*) nanotime_quiet_system_prometheus ;;
+  esac
 }
 
-# prometheus brings prometheus and promtool: the alert rules' tests, the demo's --prometheus.
-NANOTIME_RUNTIME_PACKAGES+=(prometheus)
+# Debian's prometheus package enables and starts a system Prometheus listening on every
+# interface (:9090). Our tests and the demo run their own, in a namespace, on loopback; a
+# service the user did not ask for is stopped and disabled again, and we say so.
+nanotime_quiet_system_prometheus() {
+  [ -d /run/systemd/system ] || return 0
+  systemctl disable --now prometheus.service >/dev/null 2>&1 &&
+    echo "nanotime: stopped and disabled the system prometheus.service that Debian's package" \
+         "started (nanotime's tests and demo run their own on loopback)" >&2
+  return 0
+}
+
+# prometheus brings prometheus and promtool: the alert rules' tests (scripts/test) and the
+# demo's --prometheus (installed only when asked for).
+NANOTIME_TEST_PACKAGES=(prometheus)
