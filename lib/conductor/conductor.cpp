@@ -228,6 +228,21 @@ void Conductor::on_tick(std::optional<double> temperature_c) {
   flush_chrony(now);
 }
 
+void Conductor::on_receiver(const ReceiverStatus& state) {
+  const std::int64_t now = clocks_.mono_ns();
+  const bool changed = !receiver_ || receiver_->mode != state.mode;
+  receiver_ = state;
+  if (!changed) return;
+  if (options_.log_events) {
+    const bool navigating = state.mode == d::ReceiverTimeMode::survey_in ||
+                            state.mode == d::ReceiverTimeMode::navigation;
+    log::notice("receiver time mode: {}{}", time_mode_name(state.mode),
+                navigating ? " (navigation mode: accuracy limited by position)" : "");
+  }
+  feed(d::ReceiverModeChange{now, state.mode}, now);
+  flush_chrony(now);
+}
+
 void Conductor::on_carrier(bool up) {
   if (up == carrier_) return;
   carrier_ = up;

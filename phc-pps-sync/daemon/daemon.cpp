@@ -225,6 +225,29 @@ class Daemon {
     loop_.watch([this] { return link_ != nullptr ? link_->fd() : -1; }, [this](short) {
       if (const auto up = link_->read_change()) conductor_->on_carrier(*up);
     });
+    watch_receiver();
+  }
+
+  // The receiver's own state (time mode, survey, antenna): the backend's watch, if any.
+  ReceiverWatch* receiver_watch() const { return backend_->receiver_watch(); }
+  void watch_receiver() {
+    const auto take = [this](std::optional<ReceiverStatus> s) {
+      if (!s) return;
+      conductor_->on_receiver(*s);
+      update_status();
+    };
+    loop_.add_wake(
+        [this]() -> std::optional<std::int64_t> {
+          ReceiverWatch* r = receiver_watch();
+          return r != nullptr ? r->wake_mono_ns() : std::nullopt;
+        },
+        [this, take](std::int64_t now) {
+          if (ReceiverWatch* r = receiver_watch()) take(r->maintain(now));
+        });
+    loop_.watch([this] { return receiver_watch() != nullptr ? receiver_watch()->fd() : -1; },
+                [this, take](short) {
+                  if (ReceiverWatch* r = receiver_watch()) take(r->read(loop_.now_ns()));
+                });
   }
 
   ConductorOptions conductor_options() const {
