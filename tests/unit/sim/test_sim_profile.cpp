@@ -185,8 +185,10 @@ TEST_CASE("absent keys mean no effect; the defaults of the README", "[unit]") {
 TEST_CASE("unknown keys and sections are rejected with file:line", "[unit]") {
   CHECK(error_of("[phc]\nfreq_offset_ppb = 1\nwhite_fm = 2\n") ==
         "/p/bad.toml:3:1: [phc] white_fm: unknown key");
-  CHECK_THAT(error_of("[sim]\nseed = 1\n[receiver]\njitter_ns = 1\n"),
-             Contains("/p/bad.toml:3") && Contains("receiver: unknown section"));
+  CHECK_THAT(error_of("[sim]\nseed = 1\n[antenna]\njitter_ns = 1\n"),
+             Contains("/p/bad.toml:3") && Contains("antenna: unknown section"));
+  CHECK(error_of("[sim]\nseed = 1\n[receiver]\njitter_ns = 1\n") ==
+        "/p/bad.toml:4:1: [receiver] jitter_ns: unknown key");
   CHECK_THAT(error_of("[gnss]\nar1 = [ { tau_s = 1, sigma_ns = 2, sigma = 2 } ]\n"),
              Contains("/p/bad.toml:2") && Contains("sigma: unknown key"));
   CHECK_THAT(error_of("[[faults.pps_outage]]\nstart_s = 1\nduration_s = 2\nend_s = 3\n"),
