@@ -8,7 +8,9 @@
 
 #include "daemon/status_hook.hpp"
 #include "discipline/engine.hpp"
+#include "status/catalog.hpp"
 #include "status/client/json_reader.hpp"
+#include "status/client/report.hpp"
 #include "status/exposition.hpp"
 #include "status/receiver_metrics.hpp"
 #include "status/status_json.hpp"
@@ -110,4 +112,42 @@ TEST_CASE("fixed mode: no note; unreported fields stay unknown", "[unit]") {
   CHECK_THAT(p.prometheus, Contains("nanotime_receiver_satellites_used NaN\n"));
   CHECK(at(p.json, "note").string_or("x").empty());
   CHECK(at(p.json, "jamming_indicator").is_null());
+}
+
+TEST_CASE("nanotime-status: the receiver line and its note, and --json's receiver object",
+          "[unit]") {
+  using namespace nanotime::status;
+  discipline::EngineStatus e;
+  e.receiver_mode = discipline::ReceiverTimeMode::survey_in;
+  e.position_limited = true;
+  Registry reg;
+  PhcSyncMetrics phc(reg);
+  ReceiverMetrics m(reg);
+  m.update(ppsd::receiver_facts(surveying_f9t(), e));
+  Report r;
+  r.phc_endpoint = "127.0.0.1:8473";
+  r.phc_status = parse_json(render_status_json(reg, 1600, *parse_status_query("history=0")));
+  r.bridge_expected = false;
+  r = make_report(std::move(r));
+  const std::string text = render_text(r);
+  INFO(text);
+  CHECK_THAT(text, Contains("  receiver       ZED-F9T (TIM 2.20), survey_in 420 s ±2.5 m, antenna "
+                            "short, jamming 17, 23 satellites, TIM-TP yes\n"));
+  CHECK_THAT(text, Contains("receiver surveying (navigation mode): accuracy limited by position"));
+  const JsonValue j = parse_json(render_json(r));
+  CHECK(j.at_path({"phc_pps_sync", "receiver", "time_mode"})->string == "survey_in");
+  CHECK(j.at_path({"phc_pps_sync", "receiver", "antenna"})->string == "short");
+  CHECK(j.at_path({"phc_pps_sync", "receiver", "jamming_indicator"})->number == 17);
+
+  // No watch: no receiver line, null in JSON.
+  Registry bare;
+  PhcSyncMetrics phc2(bare);
+  ReceiverMetrics m2(bare);
+  m2.update(ppsd::receiver_facts(std::nullopt, discipline::EngineStatus{}));
+  Report n;
+  n.phc_status = parse_json(render_status_json(bare, 1600, *parse_status_query("history=0")));
+  n.bridge_expected = false;
+  n = make_report(std::move(n));
+  CHECK(render_text(n).find("receiver ") == std::string::npos);
+  CHECK(parse_json(render_json(n)).at_path({"phc_pps_sync", "receiver"})->is_null());
 }
