@@ -10,7 +10,9 @@ world's receiver watch → the conductor → the engine and the status hook. Che
      tracking, clockClass stays 6 while surveying; nanotime-status prints the receiver line
      and the note;
   2. after the survey: time_mode{mode="fixed"} 1, survey_active 0, position_limited false, no
-     note; nanotime-status without the note.
+     note; nanotime-status without the note;
+  3. the dashboard (headless Chromium): the "GNSS receiver" card shows "SIM-T: survey_in …"
+     in amber (warn) during the survey, "SIM-T: fixed …" without colour after.
 Runtime ~45 s. Exit status non-zero on failure; the daemon and its temp dir are removed.
 """
 
@@ -22,7 +24,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "metrics"))
+sys.path.insert(0, os.path.join(HERE, "..", "dashboard"))
 
+from cdp import Chromium  # noqa: E402
 from statusclient import HttpPhcPpsSync, check, cleanup_on_sigterm  # noqa: E402
 
 PROFILE = os.path.join(HERE, "profiles", "rt-survey-short.toml")
@@ -44,10 +48,18 @@ def nanotime_status(d):
     return r.stdout
 
 
+CARD_JS = """(e => e ? {text: e.textContent, cls: e.className, mode: e.dataset.mode}
+                : null)(document.querySelector('#card-receiver .v'))"""
+
+
 def main():
     cleanup_on_sigterm()
-    with HttpPhcPpsSync(PROFILE, {"chrony_socket": "", "ptp4l_socket": ""}) as d:
+    with HttpPhcPpsSync(PROFILE, {"chrony_socket": "", "ptp4l_socket": ""}) as d, \
+            Chromium() as browser:
         start = time.monotonic()
+        page = browser.page()
+        page.set_viewport(1280, 900)
+        page.navigate(f"{d.base_url}/?interval_ms=500")
         m = d.wait_for(lambda: (m := d.metrics()) and mode_of(m) == "survey_in" and m, 8,
                        "the receiver surveying")
         check(m.value("nanotime_receiver_survey_active") == 1, "survey_active 1")
@@ -77,6 +89,11 @@ def main():
               rx["note"] == NOTE, f"/status receiver: survey_in, position limited, note ({rx})")
         check(st["metrics"]["nanotime_clock_class"]["value"] == 6,
               "clockClass 6 while surveying (still traceable)")
+        page.wait_for("(e => e && e.dataset.mode === 'survey_in')"
+                      "(document.querySelector('#card-receiver .v'))", 10, "the receiver card")
+        card = page.evaluate(CARD_JS)
+        check(card["text"].startswith("SIM-T: survey_in") and "antenna ok" in card["text"] and
+              "warn" in card["cls"].split(), f"dashboard card during the survey: {card}")
         text = nanotime_status(d)
         check(re.search(r"receiver +SIM-T \(simulated\), survey_in \d+ s ±[\d.]+ m, antenna ok, "
                         r"jamming 3, 12 satellites, TIM-TP yes", text) is not None and NOTE in text,
@@ -89,6 +106,11 @@ def main():
         rx = d.status()["receiver"]
         check(rx["time_mode"] == "fixed" and not rx["position_limited"] and rx["note"] == "",
               f"/status receiver after the survey: fixed, not position limited ({rx})")
+        page.wait_for("(e => e && e.dataset.mode === 'fixed')"
+                      "(document.querySelector('#card-receiver .v'))", 10, "the card: fixed")
+        card = page.evaluate(CARD_JS)
+        check(card["text"].startswith("SIM-T: fixed") and card["cls"] == "v",
+              f"dashboard card after the survey: {card}")
         text = nanotime_status(d)
         check("receiver       SIM-T (simulated), fixed, antenna ok" in text and NOTE not in text,
               "nanotime-status after the survey: fixed, no note\n" + text)
