@@ -49,7 +49,47 @@ int to_generation(ubx::Generation g) {
 // A blocking connect bounded by kConnectTimeout (gpsd is normally on loopback: immediate).
 constexpr timeval kConnectTimeout{2, 0};
 
+// The value of "key":"..." in a JSON line (gpsd's strings here carry no escapes).
+std::string_view json_string_field(std::string_view line, std::string_view key) {
+  const std::string needle = fmt::format("\"{}\":\"", key);
+  const auto at = line.find(needle);
+  if (at == std::string_view::npos) return {};
+  const auto from = at + needle.size();
+  const auto end = line.find('"', from);
+  return end == std::string_view::npos ? std::string_view{} : line.substr(from, end - from);
+}
+
+// "A=x,B=y" → the value of `name`=.
+std::string_view item(std::string_view list, std::string_view name) {
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    const std::string_view part = list.substr(0, comma);
+    if (part.size() > name.size() && part.substr(0, name.size()) == name &&
+        part[name.size()] == '=') {
+      return part.substr(name.size() + 1);
+    }
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return {};
+}
+
+constexpr std::size_t kMaxLineBytes = 4096;  // gpsd's DEVICES lines are a few hundred bytes
+
 }  // namespace
+
+std::optional<GpsdDeviceInfo> parse_gpsd_device(std::string_view line) {
+  if (line.find("\"class\":\"DEVICE") == std::string_view::npos) return std::nullopt;
+  const std::string_view sub1 = json_string_field(line, "subtype1");
+  const std::string_view model = item(sub1, "MOD");
+  if (model.empty()) return std::nullopt;
+  GpsdDeviceInfo d;
+  d.model = std::string(model);
+  d.firmware = std::string(item(sub1, "FWVER"));
+  if (model.find("-M8") != std::string_view::npos) d.generation = 8;
+  if (model.find("-F9") != std::string_view::npos) d.generation = 9;
+  return d;
+}
 
 conductor::ReceiverStatus to_receiver_status(const ubx::ReceiverState& s, bool connected,
                                              std::int64_t now_mono_ns) {
@@ -69,7 +109,19 @@ conductor::ReceiverStatus to_receiver_status(const ubx::ReceiverState& s, bool c
   return r;
 }
 
+void UbxWatchState::scan_lines(std::span<const std::uint8_t> bytes) {
+  for (const std::uint8_t b : bytes) {
+    if (b != '\n') {
+      if (line_.size() < kMaxLineBytes) line_.push_back(static_cast<char>(b));
+      continue;
+    }
+    if (auto d = parse_gpsd_device(line_)) device_ = std::move(d);
+    line_.clear();
+  }
+}
+
 void UbxWatchState::feed(std::span<const std::uint8_t> bytes, std::int64_t now_mono_ns) {
+  scan_lines(bytes);
   parser_.feed(bytes);
   while (auto f = parser_.next()) ubx::fold(state_, *f, now_mono_ns);
 }
@@ -78,10 +130,17 @@ void UbxWatchState::set_connected(bool connected) {
   if (connected == connected_) return;
   connected_ = connected;
   parser_.reset();  // a partial frame of the old connection never joins the new one
+  line_.clear();
 }
 
 std::optional<conductor::ReceiverStatus> UbxWatchState::take_change(std::int64_t now_mono_ns) {
   conductor::ReceiverStatus s = to_receiver_status(state_, connected_, now_mono_ns);
+  // The receiver's own MON-VER wins; gpsd's probe result fills in until one passes by.
+  if (!state_.identified && device_) {
+    s.model = device_->model;
+    s.firmware = device_->firmware;
+    s.generation = device_->generation;
+  }
   if (last_ && *last_ == s) return std::nullopt;
   last_ = s;
   return s;

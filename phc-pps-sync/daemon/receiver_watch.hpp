@@ -23,6 +23,17 @@ namespace nanotime::ppsd {
 // What the watch asks gpsd for: every device's data passed through as it arrives.
 inline constexpr std::string_view kRawWatchCommand = "?WATCH={\"enable\":true,\"raw\":2}\n";
 
+// What gpsd itself learned of the receiver at its start-up probe (its own MON-VER poll), from
+// the DEVICES/DEVICE object it sends a watcher: "subtype1":"...,FWVER=TIM 2.20,...,MOD=ZED-F9T,..."
+// (gpsd 3.22). So a passive watch knows the model without ever polling the receiver.
+struct GpsdDeviceInfo {
+  std::string model;     // MOD=
+  std::string firmware;  // FWVER=
+  int generation = 0;    // from the model: -M8 → 8, -F9 → 9, else 0
+};
+// One line of gpsd's JSON (a DEVICES or DEVICE object); nullopt when it names no u-blox model.
+std::optional<GpsdDeviceInfo> parse_gpsd_device(std::string_view line);
+
 // ubx::ReceiverState (at mono time now: is TIM-TP still coming?) → the conductor's view.
 conductor::ReceiverStatus to_receiver_status(const ubx::ReceiverState& s, bool connected,
                                              std::int64_t now_mono_ns);
@@ -38,8 +49,12 @@ class UbxWatchState {
   std::uint64_t frames() const { return parser_.frames(); }
 
  private:
+  void scan_lines(std::span<const std::uint8_t> bytes);
+
   ubx::FrameParser parser_;
   ubx::ReceiverState state_;
+  std::string line_;                       // gpsd's JSON lines among the binary
+  std::optional<GpsdDeviceInfo> device_;   // what gpsd said of the receiver
   bool connected_ = false;
   std::optional<conductor::ReceiverStatus> last_;
 };

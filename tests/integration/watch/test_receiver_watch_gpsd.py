@@ -7,9 +7,9 @@ fake LEA-M8T (ubxfake.py, time scale 100) on a pty:
   TIM-SVIN, MON-HW at rate 1; CFG-TMODE2 survey-in, 300 s minimum, 10 m limit), written through
   gpsd; the watch itself never writes (its ?WATCH raw:2 is its only request);
 - the watch sees, through gpsd's raw stream: TIM-TP present; the survey active with its
-  duration growing and its accuracy shrinking, then fixed mode; a MON-VER answer (polled by
-  the test through gpsd) names the model LEA-M8T, generation 8; antenna short and jamming 150
-  set on the fake appear;
+  duration growing and its accuracy shrinking, then fixed mode; the model LEA-M8T (TIM 1.10,
+  generation 8) from gpsd's DEVICES reply at once, and from a MON-VER answer (polled by the test
+  through gpsd) as it passes by; antenna short and jamming 150 set on the fake appear;
 - gpsd stopped: the watch says disconnected (and does not spin); gpsd back: it reconnects by
   itself (back-off 1 s, 2 s, ...) and reports the receiver again;
 - gpsd keeps serving a plain JSON client TPVs throughout.
@@ -112,6 +112,10 @@ def main():
 def run(g, probe):
     first = probe.wait(lambda s: s["connected"] and s["timtp_present"], 15, "TIM-TP")
     check(first is not None, "watch connected to gpsd, TIM-TP present")
+    check(first is not None and first["model"] == "LEA-M8T" and first["firmware"] == "TIM 1.10"
+          and first["generation"] == 8,
+          "the model from gpsd's DEVICES reply (its own start-up MON-VER probe), before any "
+          f"MON-VER passes by: {first and first['model']}")
     check(survey_in(g, 300, 10.0) == "ack", "CFG-TMODE2 survey-in (300 s, 10 m) ACKed")
     active = probe.wait(lambda s: s["mode"] == "survey_in" and s["survey_active"] and
                         s["survey_duration_s"] > 0, 10, "survey active")

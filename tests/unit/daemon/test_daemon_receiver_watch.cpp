@@ -154,3 +154,37 @@ TEST_CASE("garbage, a corrupted frame and a lost connection: defined outcomes", 
   REQUIRE(ok);
   CHECK(ok->mode == discipline::ReceiverTimeMode::survey_in);
 }
+
+TEST_CASE("gpsd's DEVICES object names the model before any MON-VER passes by", "[unit]") {
+  // Recorded from gpsd 3.22 in front of the fake LEA-M8T (tests/integration/ubxfake.py), the
+  // reply to ?WATCH: gpsd's own start-up MON-VER probe, as subtype/subtype1.
+  const std::string devices =
+      R"({"class":"DEVICES","devices":[{"class":"DEVICE","path":"/dev/pts/0","driver":"u-blox",)"
+      R"("subtype":"SW ROM CORE 3.01 (107888),HW 00080000","subtype1":"FWVER=TIM 1.10,)"
+      R"(PROTVER=22.00,MOD=LEA-M8T,FIS=0xEF4015 (100111),GPS;GLO;GAL;BDS,SBAS;IMES;QZSS",)"
+      R"("activated":"2026-12-07T05:40:53.055Z","flags":1,"native":1,"bps":38400}]})";
+  const auto d = ppsd::parse_gpsd_device(devices);
+  REQUIRE(d);
+  CHECK(d->model == "LEA-M8T");
+  CHECK(d->firmware == "TIM 1.10");
+  CHECK(d->generation == 8);
+  const auto f9 = ppsd::parse_gpsd_device(
+      R"({"class":"DEVICE","subtype1":"ROM BASE 0x118B2060,FWVER=TIM 2.20,PROTVER=29.20,)"
+      R"(MOD=ZED-F9T,GPS;GLO;GAL;BDS,SBAS;QZSS,NAVIC"})");
+  REQUIRE(f9);
+  CHECK(f9->model == "ZED-F9T");
+  CHECK(f9->generation == 9);
+  CHECK_FALSE(ppsd::parse_gpsd_device(R"({"class":"DEVICE","driver":"NMEA0183"})"));
+  CHECK_FALSE(ppsd::parse_gpsd_device(R"({"class":"TPV","subtype1":"MOD=X"})"));
+  CHECK_FALSE(ppsd::parse_gpsd_device(R"({"class":"DEVICE","subtype1":"MOD=)"));
+
+  // In the stream: the DEVICES line, then binary; the status names the model.
+  ppsd::UbxWatchState w;
+  w.set_connected(true);
+  w.feed(join({text(devices + "\r\n"), tim_tp(1000)}), kS);
+  const auto s = w.take_change(kS);
+  REQUIRE(s);
+  CHECK(s->model == "LEA-M8T");
+  CHECK(s->firmware == "TIM 1.10");
+  CHECK(s->generation == 8);
+}
