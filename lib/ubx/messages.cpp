@@ -14,7 +14,7 @@ namespace {
 struct Reader {
   std::span<const std::uint8_t> p;
   std::uint64_t le(std::size_t off, std::size_t n) const {
-    if (off > p.size() || n > p.size() - off) return 0;
+    if (n > 8 || off > p.size() || n > p.size() - off) return 0;
     std::uint64_t v = 0;
     for (std::size_t i = 0; i < n; ++i) v |= std::uint64_t(p[off + i]) << (8 * i);
     return v;
@@ -29,8 +29,8 @@ struct Reader {
 
 struct Writer {
   std::vector<std::uint8_t> out;
-  Writer& le(std::uint64_t v, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) out.push_back(std::uint8_t(v >> (8 * i)));
+  Writer& le(std::uint64_t v, std::size_t n) {  // n <= 8
+    for (std::size_t i = 0; i < n && i < 8; ++i) out.push_back(std::uint8_t(v >> (8 * i)));
     return *this;
   }
   Writer& u1(std::uint8_t v) { return le(v, 1); }
@@ -39,7 +39,10 @@ struct Writer {
   Writer& i1(std::int8_t v) { return le(std::uint8_t(v), 1); }
   Writer& i2(std::int16_t v) { return le(std::uint16_t(v), 2); }
   Writer& i4(std::int32_t v) { return le(std::uint32_t(v), 4); }
-  Writer& zeros(std::size_t n) { return le(0, n); }
+  Writer& zeros(std::size_t n) {
+    out.insert(out.end(), n, 0);
+    return *this;
+  }
   Frame frame(std::uint8_t c, std::uint8_t i) { return Frame{c, i, std::move(out)}; }
 };
 

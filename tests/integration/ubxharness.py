@@ -46,6 +46,14 @@ class RawClient:
         self.frames = []        # (cls, id, payload) not yet consumed
         self.received = b""     # everything received, for diagnostics
         self._lines = b""       # raw:1 line buffer
+        # gpsd answers the WATCH only once the watch is on: before that, frames could be missed.
+        deadline = time.monotonic() + 5.0
+        while b'"class":"WATCH"' not in self.received:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.pump(left):
+                self.close()
+                raise RuntimeError("gpsd did not confirm ?WATCH raw:{}: {!r}".format(
+                    raw, self.received[-300:]))
 
     def __enter__(self):
         return self
@@ -154,11 +162,13 @@ class UbxGpsd:
         self.start_gpsd()
         if wait_for_device:
             self.device = self.wait_for_device(self.wait_s)
+            self.settle()
 
     def start_gpsd(self):
         self._log = open(os.path.join(self.dir, "gpsd.log"), "ab")
-        # -N foreground, -n poll without clients, -G? no: loopback only (default); private
-        # port, control socket and pid file so a system gpsd is never touched.
+        # -N foreground, -n poll the device without clients (as nanotime-setup configures),
+        # -D 4 so the log shows every byte gpsd writes to the receiver; no -G: loopback only.
+        # Private port, control socket and pid file, so a system gpsd is never touched.
         self.proc = subprocess.Popen(
             [self.gpsd, "-N", "-n", "-D", "4", "-S", str(self.port),
              "-F", os.path.join(self.dir, "gpsd.sock"),
@@ -230,6 +240,22 @@ class UbxGpsd:
         raise RuntimeError("gpsd did not report {} as {} within {:.0f} s (last: {}); log: {}"
                            .format(self.pty, driver, timeout_s, last, self.read_log()))
 
+    def settle(self, quiet_s=2.0, timeout_s=15.0):
+        """Wait until gpsd's own configuration of the receiver is over: nothing received by
+        the fake for quiet_s. gpsd configures twice, the second time a second or two after the
+        device shows as u-blox; its CFG-MSG ACKs look exactly like ours (an ACK names only the
+        class and id), so tests start writing after this."""
+        deadline = time.monotonic() + timeout_s
+        last, since = None, time.monotonic()
+        while time.monotonic() < deadline:
+            total = sum(self.state()["counts"]["received"].values())
+            if total != last:
+                last, since = total, time.monotonic()
+            elif time.monotonic() - since >= quiet_s:
+                return total
+            time.sleep(0.2)
+        raise RuntimeError("gpsd kept writing to the receiver for {:.0f} s".format(timeout_s))
+
     def write_frame(self, frame):
         """Send one binary frame to the receiver through gpsd (?DEVICE hexdata). Returns gpsd's
         reply object (DEVICE on success; ERROR e.g. while the device type is still unknown)."""
@@ -250,7 +276,6 @@ class UbxGpsd:
         -> (ack, reply_payload): ack 'ack'/'nak'/None, reply_payload for `reply` (cls, id)
         (default: the same class/id, for polls) or None."""
         with self.raw() as raw:
-            raw.pump(0.2)       # let the WATCH take effect before the write
             raw.frames.clear()
             self.write_ubx(cls, msg_id, payload)
             want = reply or ((cls, msg_id) if is_poll(cls, msg_id, payload) else None)

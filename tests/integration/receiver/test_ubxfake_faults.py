@@ -7,9 +7,7 @@
 - "garbage on": garbage bytes between frames; TIM-TP still arrives through gpsd;
 - "reset-after 3": TP5 (cable delay 100 ns) ACKed, CFG-CFG save ACKed, the 3rd CFG message is
   not answered, the receiver reboots (boot count 2) with RAM = saved (100 ns, not the lost write);
-- gpsd keeps serving a plain JSON client TPVs throughout all of that;
-- m8n personality (navigation receiver): gpsd still says u-blox, MOD=NEO-M8N, but CFG-TMODE2 is
-  NAKed, TIM-TP cannot be enabled (NAK) and a TIM-SVIN poll goes unanswered.
+- gpsd keeps serving a plain JSON client TPVs throughout all of that.
 """
 
 import struct
@@ -101,25 +99,9 @@ def m8t_faults(failed):
               len(mon.times), mon.max_gap_s()))
 
 
-def m8n_not_timing(failed):
-    with ubxharness.UbxGpsd("m8n") as g:
-        check(failed, g.device.get("driver") == "u-blox"
-              and "MOD=NEO-M8N" in g.device.get("subtype1", ""),
-              "m8n: gpsd reports u-blox, MOD=NEO-M8N")
-        ack, payload = g.transact(0x06, 0x3D, b"")
-        check(failed, ack == "nak" and payload is None, "m8n: CFG-TMODE2 poll NAKed")
-        ack, _ = g.transact(0x06, 0x01, bytes.fromhex("0d0101"))
-        check(failed, ack == "nak", "m8n: enabling TIM-TP NAKed")
-        ack, payload = g.transact(0x0D, 0x04, b"", timeout_s=2.0)
-        check(failed, payload is None, "m8n: TIM-SVIN poll unanswered")
-        st = g.state()
-        check(failed, count(st, "received", "TIM-SVIN") == 1 and st["personality"] == "m8n",
-              "m8n: the fake received the TIM-SVIN poll (state file)")
-
-
 def main():
     failed = []
-    for scenario in (m8t_faults, m8n_not_timing):
+    for scenario in (m8t_faults,):
         t0 = time.monotonic()
         scenario(failed)
         print("{}: {:.1f} s".format(scenario.__name__, time.monotonic() - t0), flush=True)

@@ -56,7 +56,6 @@ def m8t(failed):
               "m8t: gpsd reports driver u-blox, MOD=LEA-M8T ({})".format(dev.get("subtype1")))
         with ubxharness.TpvMonitor(g.port) as mon:
             with g.raw() as raw:
-                raw.pump(0.3)
                 reply = g.write_frame(MON_VER_POLL)
                 check(failed, reply is not None and reply.get("class") == "DEVICE",
                       "m8t: ?DEVICE hexdata accepted (reply class {})".format(
@@ -80,7 +79,6 @@ def m8t(failed):
             ack, _ = g.transact(0x06, 0x01, bytes.fromhex("0d0401"))
             check(failed, ack == "ack", "m8t: CFG-MSG TIM-SVIN rate 1 ACKed")
             with g.raw() as raw:
-                raw.pump(0.3)
                 g.write_ubx(0x06, 0x3D, TMODE2_SURVEY)
                 ack = raw.wait_ack(0x06, 0x3D)
                 check(failed, ack == "ack" and ACK_TMODE2 in raw.received,
@@ -105,6 +103,9 @@ def m8t(failed):
             check(failed, st["survey"]["valid"] and st["time_mode"] == "fixed"
                   and st["fixed_position_ecef_cm"] is not None,
                   "m8t: state file: survey valid, receiver in fixed mode")
+            modes = [t.get("mode") for t in g.tpv(2.2)]
+            check(failed, modes and all(m == 3 for m in modes),
+                  "m8t: fixed mode (NAV-PVT fixType 5, time only): gpsd TPV mode 3 {}".format(modes))
             check(failed, count(st, "received", "CFG-TMODE2") == 2
                   and count(st, "acks_sent", "CFG-TMODE2") == 2,
                   "m8t: the fake got exactly 2 CFG-TMODE2 (poll + set) and ACKed both")
@@ -151,9 +152,28 @@ def f9t(failed):
             check(failed, ack == "ack", "f9t: CFG-VALSET survey-in to RAM+BBR ACKed")
             ack, _ = g.transact(0x06, 0x8A, bytes((0, 0x01, 0, 0)) + f9_item(ANT_CABLEDELAY, "h", 120))
             check(failed, ack == "ack", "f9t: CFG-VALSET cable delay 120 ns to RAM ACKed")
+            # VALSET transaction (version 1): begin with cable delay 77 ns (not applied yet),
+            # end with an empty item list -> applied; a transaction with an unknown key is
+            # NAKed and its end then has nothing to end.
+            ack1, _ = g.transact(0x06, 0x8A, bytes((1, 0x01, 1, 0)) + f9_item(ANT_CABLEDELAY, "h", 77))
+            mid = g.state()["config"]["ram"]["CFG-TP-ANT_CABLEDELAY"]
+            ack2, _ = g.transact(0x06, 0x8A, bytes((1, 0x01, 3, 0)))
+            end = g.state()["config"]["ram"]["CFG-TP-ANT_CABLEDELAY"]
+            check(failed, (ack1, ack2, mid, end) == ("ack", "ack", 120, 77),
+                  "f9t: VALSET transaction applied only at its end ({}, {}, {}, {})".format(
+                      ack1, ack2, mid, end))
+            ack1, _ = g.transact(0x06, 0x8A, bytes((1, 0x01, 1, 0)) + f9_item(0x40FF0001, "I", 1))
+            ack2, _ = g.transact(0x06, 0x8A, bytes((1, 0x01, 3, 0)) + f9_item(ANT_CABLEDELAY, "h", 99))
+            check(failed, (ack1, ack2) == ("nak", "nak")
+                  and g.state()["config"]["ram"]["CFG-TP-ANT_CABLEDELAY"] == 77,
+                  "f9t: VALSET with an unknown key NAKed, the transaction is gone")
+            ack, payload = g.transact(0x06, 0x8B, bytes((0, 0, 0, 0)) + struct.pack("<I", 0x2003FFFF))
+            check(failed, ack == "ack" and payload is not None and payload[4:9] == f9_item(TMODE_MODE, "B", 1)
+                  and len(payload) == 4 + 8 * 5 + 9 * 8,
+                  "f9t: VALGET CFG-TMODE-* wildcard: 17 items from CFG-TMODE-MODE = 1 on")
             st = g.state()
             check(failed, st["config"]["bbr"].get("CFG-TMODE-MODE") == 1
-                  and st["config"]["ram"]["CFG-TP-ANT_CABLEDELAY"] == 120
+                  and st["config"]["ram"]["CFG-TP-ANT_CABLEDELAY"] == 77
                   and "CFG-TP-ANT_CABLEDELAY" not in st["config"]["bbr"]
                   and st["survey"]["starts"] == 1 and st["survey"]["min_dur_s"] == 300
                   and st["survey"]["acc_limit_m"] == 5.0,
@@ -167,7 +187,6 @@ def f9t(failed):
 
             # CFG-RST controlled software reset (navBbrMask 0, resetMode 1): no ACK by design.
             with g.raw() as raw:
-                raw.pump(0.3)
                 g.write_ubx(0x06, 0x04, bytes.fromhex("00000100"))
                 check(failed, raw.wait_ack(0x06, 0x04, 1.5) is None, "f9t: CFG-RST is not acknowledged")
             st = g.wait_state(lambda s: s["boots"] == 2, 5)

@@ -170,3 +170,25 @@ TEST_CASE("FrameParser: an incomplete frame waits; reset drops it") {
   feed(p, Bytes{kAckAckCfgMsg.back()});
   CHECK_FALSE(p.next());
 }
+
+TEST_CASE("FrameParser: one huge feed with frames spread through text loses none") {
+  // feed() works through its input in slices of one maximum frame; frames that straddle a
+  // slice boundary must survive.
+  FrameParser p;
+  Bytes stream;
+  const std::string line = "$GPGSV,3,1,11,03,03,111,00,04,15,270,00,06,01,010,00,13,06,292,00*74\r\n";
+  int expected = 0;
+  for (int i = 0; i < 3000; ++i) {
+    stream.insert(stream.end(), line.begin(), line.end());
+    const Frame f{0x0D, 0x01, Bytes(std::size_t(i % 40), std::uint8_t(i))};
+    const Bytes b = encode(f);
+    stream.insert(stream.end(), b.begin(), b.end());
+    ++expected;
+  }
+  p.feed(stream);
+  // Only the newest kMaxQueuedFrames wait in the queue; the count says all were found.
+  CHECK(p.frames() == std::uint64_t(expected));
+  CHECK(p.garbage_bytes() == 3000 * line.size());
+  CHECK(p.bad_checksums() == 0);
+  CHECK(p.buffered_bytes() == 0);
+}

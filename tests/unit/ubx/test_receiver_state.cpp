@@ -75,6 +75,17 @@ TEST_CASE("ReceiverState: a survey progresses, becomes valid and the mode is fix
   CHECK(s.time_mode == TimeMode::navigation);
 }
 
+TEST_CASE("ReceiverState: a survey that stops without a position leaves the mode unknown") {
+  ReceiverState s;
+  CHECK(fold(s, svin(10, 25'000'000, false, true), 0));
+  CHECK(s.time_mode == TimeMode::survey_in);
+  CHECK(fold(s, svin(10, 25'000'000, false, false), 0));
+  CHECK(s.time_mode == TimeMode::unknown);
+  // A readback then settles it.
+  CHECK(fold(s, encode_cfg_tmode2(CfgTmode2{}), 0));
+  CHECK(s.time_mode == TimeMode::navigation);
+}
+
 TEST_CASE("ReceiverState: time mode from a VALGET of CFG-TMODE-MODE, RAM layer only") {
   ReceiverState s;
   CfgValgetResponse r{std::uint8_t(GetLayer::flash), 0, {{key::CFG_TMODE_MODE, 2}}};
