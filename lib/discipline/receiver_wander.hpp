@@ -4,6 +4,7 @@
 // wander of 1σ = wander_ns; once the position is fixed the term fades over settle_s, because
 // the servo still carries the last navigation error until it has tracked it out.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <optional>
