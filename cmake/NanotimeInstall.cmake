@@ -3,6 +3,7 @@
 #
 #   /usr/sbin/phc-pps-sync, /usr/sbin/gps-sock-bridge      the daemons
 #   /usr/sbin/nanotime-setup, /usr/sbin/nanotime-doctor    administration (root) tools
+#   /usr/sbin/nanotime-record                              `nanotime record` (root)
 #   /usr/share/nanotime/python/nanotime/                   their Python modules
 #   /etc/nanotime/nanotime.toml                            the daemons' configuration
 #   /lib/systemd/system/{phc-pps-sync,gps-sock-bridge}.service
@@ -48,6 +49,7 @@ nanotime_install_target(phc-pps-sync ${CMAKE_INSTALL_SBINDIR})
 nanotime_install_target(gps-sock-bridge ${CMAKE_INSTALL_SBINDIR})
 nanotime_install_file(PROGRAMS scripts/nanotime-setup ${CMAKE_INSTALL_SBINDIR})
 nanotime_install_file(PROGRAMS scripts/nanotime-doctor ${CMAKE_INSTALL_SBINDIR})
+nanotime_install_file(PROGRAMS scripts/nanotime-record ${CMAKE_INSTALL_SBINDIR})
 # The user's front-end, `nanotime status|doctor|setup|...` (nanotime(1)).
 if(EXISTS ${PROJECT_SOURCE_DIR}/scripts/nanotime.sh)
   install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/nanotime.sh DESTINATION ${CMAKE_INSTALL_BINDIR}

@@ -3,6 +3,7 @@
 //   (default)                     the daemon (daemon/daemon.hpp), on the real PHC
 //   --simulate PROFILE --realtime the same daemon on the simulated world (sim/backend.hpp)
 //   --simulate PROFILE            the engine against the simulator in simulated time (a report)
+//   --replay FILE                 a field recording through the engine, compared (replay_command)
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -14,6 +15,7 @@
 #include "daemon/daemon.hpp"
 #include "sim/backend.hpp"
 #include "sim/profile.hpp"
+#include "replay_command.hpp"
 #include "simulate_command.hpp"
 
 namespace {
@@ -78,6 +80,13 @@ int main(int argc, char** argv) {
                                     "write the JSON report to FILE ('-': stdout)")
                          ->type_name("FILE")
                          ->needs(simulate);
+  nanotime::phc_pps_sync::ReplayOptions replay;
+  auto* replay_opt = app.add_option("--replay", replay.path,
+                                    "replay a field recording through the engine in virtual "
+                                    "time and compare every output with the recorded one "
+                                    "(docs/recording.md); exit 0 when identical")
+                         ->type_name("FILE")
+                         ->excludes(simulate);
   try {
     app.parse(argc, argv);
     if (realtime && (duration_opt->count() > 0 || report_opt->count() > 0 ||
@@ -92,6 +101,7 @@ int main(int argc, char** argv) {
   }
 
   daemon.config_given = app.count("--config") > 0;
+  if (replay_opt->count() > 0) return nanotime::phc_pps_sync::run_replay(replay);
   if (!simulate->empty() && !realtime) {
     if (seed_opt->count() > 0) sim.seed = seed;
     if (duration_opt->count() > 0) sim.duration_s = duration_s;

@@ -3,7 +3,7 @@
 # nanotime_ensure_packages PKG...: installs the missing ones (as root), or says what to install.
 
 NANOTIME_BUILD_PACKAGES=(g++ cmake make pkg-config libfmt-dev libcli11-dev libtomlplusplus-dev
-  libgps-dev libsystemd-dev catch2 python3)
+  libgps-dev libsystemd-dev zlib1g-dev catch2 python3)
 NANOTIME_RUNTIME_PACKAGES=(chrony gpsd gpsd-clients linuxptp iproute2 procps util-linux faketime
   chromium python3-prometheus-client systemd)
 

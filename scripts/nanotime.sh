@@ -3,6 +3,7 @@
 #   nanotime status ...  -> nanotime-status ...   (exit 0 locked, 1 degraded, 2 failed)
 #   nanotime doctor ...  -> nanotime-doctor ...
 #   nanotime setup ...   -> nanotime-setup ...
+#   nanotime record ...  -> nanotime-record ...
 # The tool is looked for in $NANOTIME_BIN_DIR, next to this script, /usr/sbin and /usr/bin, in
 # that order, and run with exec: its exit status is nanotime's.
 set -u
@@ -16,6 +17,7 @@ Commands:
             exit 0 locked, 1 degraded, 2 failed; --json for monitoring
   doctor    check the hardware, chronyd, gpsd and ptp4l set-up (nanotime-doctor)
   setup     configure this box as a time server (nanotime-setup)
+  record    record phc-pps-sync's inputs and outputs for a while (nanotime-record)
 
 `nanotime COMMAND --help` shows the options of COMMAND.
 Tools are looked for in $NANOTIME_BIN_DIR, next to nanotime, /usr/sbin and /usr/bin.
@@ -46,7 +48,7 @@ case "$1" in
     usage
     exit 0
     ;;
-  status|doctor|setup)
+  status|doctor|setup|record)
     tool="nanotime-$1"
     shift
     if ! path=$(find_tool "$tool"); then

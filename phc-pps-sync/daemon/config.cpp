@@ -25,6 +25,34 @@ config::Reader<int> degraded_class() {
           [](const int& v) { return std::to_string(v); }};
 }
 
+// [phc-pps-sync.record] (docs/recording.md).
+template <class T>
+std::function<T&(C&)> record_field(T RecordConfig::*member) {
+  return [member](C& c) -> T& { return c.record.*member; };
+}
+
+std::vector<config::Key<C>> record_keys(const std::string& table) {
+  return {
+      key<C, bool>(table, "enabled", record_field(&RecordConfig::enabled), config::boolean(),
+                   Apply::live,
+                   "Record the daemon's inputs and outputs from its start (docs/recording.md)"),
+      key<C, std::string>(table, "directory", record_field(&RecordConfig::directory),
+                          config::path(), Apply::live, "Where recordings are written"),
+      key<C, double>(table, "file_max_mb", record_field(&RecordConfig::file_max_mb),
+                     config::number({1, 4096}), Apply::live,
+                     "A recording file is closed and the next one begun beyond this size (MB)"),
+      key<C, double>(table, "file_max_age_s", record_field(&RecordConfig::file_max_age_s),
+                     config::number({60, 604800}), Apply::live,
+                     "... or beyond this age (s)"),
+      key<C, double>(table, "total_max_mb", record_field(&RecordConfig::total_max_mb),
+                     config::number({1, 1048576}), Apply::live,
+                     "The oldest recordings in the directory are removed beyond this total (MB)"),
+      key<C, std::string>(table, "control_socket", record_field(&RecordConfig::control_socket),
+                          config::path(kUnixPathMax), Apply::restart,
+                          "Where `nanotime record` asks for a recording (root only)"),
+  };
+}
+
 std::vector<config::Key<C>> make_keys() {
   const std::string t = kSection;
   std::vector<config::Key<C>> keys = {
@@ -86,6 +114,7 @@ std::vector<config::Key<C>> make_keys() {
           "Least important messages logged"),
   };
   for (auto& k : status::status_keys(t + ".status", &C::status)) keys.push_back(std::move(k));
+  for (auto& k : record_keys(t + ".record")) keys.push_back(std::move(k));
   return keys;
 }
 

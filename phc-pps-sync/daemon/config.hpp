@@ -29,6 +29,18 @@ inline status::StatusConfig default_status() {
 // The engine's own defaults are those of the keys that feed it: one place for each.
 inline const discipline::EngineConfig kEngineDefaults{};
 
+// [phc-pps-sync.record]: field recordings (docs/recording.md). Files are closed and a new one
+// begun past file_max_mb or file_max_age_s; the oldest are removed past total_max_mb.
+struct RecordConfig {
+  bool enabled = false;  // record from the start (SIGHUP: start or stop)
+  std::string directory = "/var/lib/nanotime/recordings";
+  double file_max_mb = 64;
+  double file_max_age_s = 86400;
+  double total_max_mb = 1024;
+  std::string control_socket = "/run/nanotime/phc-pps-sync.record.sock";  // `nanotime record`
+  bool operator==(const RecordConfig&) const = default;
+};
+
 struct DaemonConfig {
   // ---- the PHC (exactly one of interface/device; neither in --simulate mode) ----
   std::string interface;            // "eth0": the PHC behind it, and its carrier via netlink
@@ -66,6 +78,8 @@ struct DaemonConfig {
   std::string log_level = "info";   // "debug" | "info" | "notice" | "warning" | "error"
   // [phc-pps-sync.status]: /metrics, /status and the dashboard.
   status::StatusConfig status = default_status();
+  // [phc-pps-sync.record]: field recordings.
+  RecordConfig record;
 
   // Not keys: what the file said that still works but should change (a deprecated key), for
   // the daemon to log.

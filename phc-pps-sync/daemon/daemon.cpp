@@ -20,7 +20,10 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -31,11 +34,15 @@
 
 #include "config/config.hpp"
 #include "conductor/conductor.hpp"
+#include "conductor/recording_recorder.hpp"
 #include "daemon/config.hpp"
 #include "daemon/hardware.hpp"
 #include "daemon/io.hpp"
 #include "daemon/ptp4l_publisher.hpp"
 #include "daemon/receiver_watch.hpp"
+#include "daemon/recording_files.hpp"
+#include "daemon/record_control.hpp"
+#include "daemon/recording_header.hpp"
 #include "daemon/status_hook.hpp"
 #include "discipline/engine.hpp"
 #include "log/log.hpp"
@@ -84,6 +91,13 @@ std::shared_ptr<const timescale::LeapTable> load_leap_table(const std::string& p
   }
 }
 
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
 // Everything a SIGHUP may replace.
 struct Outputs {
   std::unique_ptr<SockChronySink> chrony;
@@ -113,6 +127,7 @@ class Daemon {
       : options_(options), config_(std::move(config)) {
     const std::int64_t now_utc_s = clocks_.realtime_ns() / 1'000'000'000;
     leap_table_ = load_leap_table(config_.leap_seconds_file, now_utc_s);
+    if (leap_table_) leap_text_ = read_text(config_.leap_seconds_file);
     backend_ = options_.make_backend ? options_.make_backend(config_, clocks_)
                                      : make_hardware(config_);
     clock_ = &backend_->clock();
@@ -149,12 +164,20 @@ class Daemon {
       receiver_watch_ = own_receiver_watch_.get();
     }
     status_ = std::make_unique<DaemonStatus>(config_.status, unix_now_s(), unix_now_s);
-    conductor_ = std::make_unique<Conductor>(*engine_, *clock_, clocks_, outputs_.chrony.get(),
-                                             outputs_.ptp4l.get(), conductor_options());
-    conductor_->set_gpio_pps(backend_->gpio_pps());  // null: no GPIO PPS wired or configured
+    engine_config_ = ec;
+    // Every port reaches the conductor through the recorder (docs/recording.md): it forwards
+    // only, until a recording starts.
+    conductor_ = std::make_unique<Conductor>(
+        *engine_, recorder_.clock(*clock_), recorder_.clocks(clocks_),
+        recorder_.chrony(outputs_.chrony.get()), outputs_.ptp4l.get(), conductor_options());
+    // null: no GPIO PPS wired or configured
+    conductor_->set_gpio_pps(recorder_.gpio(backend_->gpio_pps()));
+    conductor_->set_observer(&recorder_);
   }
 
   int run() {
+    // Recording from the start makes a file that replays exactly.
+    if (config_.record.enabled) start_recording(config_.record, "start");
     try {
       conductor_->start();
     } catch (const std::exception& e) {
@@ -163,7 +186,7 @@ class Daemon {
       return kExitFatal;
     }
     // The link may already be down: the engine must know before the first (stale) event.
-    if (link_ != nullptr && !link_->carrier()) conductor_->on_carrier(false);
+    if (link_ != nullptr && !link_->carrier()) conductor_->on_carrier(recorder_.carrier(false));
     const conductor::GpioPpsSource* gpio = backend_->gpio_pps();
     // The status endpoint stays the last field: tools read it from the end of this line.
     log::notice("started: {}; time of day: {}; GPIO PPS {}; chronyd SOCK {}; ptp4l {}; status {}",
@@ -184,6 +207,7 @@ class Daemon {
     }
     shell_.stopping("stopping: telling ptp4l the clock is not traceable");
     conductor_->stop(kStopTimeoutMs);
+    stop_recording();
     log::notice("stopped: {}", status_line(engine_->status()));
     return exit_code;
   }
@@ -199,9 +223,12 @@ class Daemon {
     loop_.add_pass_hook([this] { backend_->process_due(); });
     loop_.add_wake([this] { return backend_->next_wake_mono_ns(); });
     loop_.add_wake([this] { return tod_->wake_mono_ns(); },  // gpsd reconnects
-                   [this](std::int64_t now) { conductor_->on_tod_events(tod_->maintain(now)); });
+                   [this](std::int64_t now) {
+                     conductor_->on_tod_events(recorder_.tod(tod_->maintain(now)));
+                   });
     loop_.add_periodic(loop_.now_ns() + kTickNs, kTickNs, [this](std::int64_t now) {
-      conductor_->on_tick(temperature_ != nullptr ? temperature_->read_celsius() : std::nullopt);
+      conductor_->on_tick(recorder_.tick(temperature_ != nullptr ? temperature_->read_celsius()
+                                                                 : std::nullopt));
       refresh_status(now);
     });
     // Whatever this pass wanted ptp4l to announce goes out before the loop sleeps.
@@ -209,6 +236,7 @@ class Daemon {
       if (outputs_.ptp4l) outputs_.ptp4l->service(now);
     });
     watch_devices();
+    watch_record_control();
     loop_.watch([this] { return status_->fd(); },
                 [this](short) { status_->handle_ready(loop_.now_ns()); });
     loop_.add_wake([this] { return status_->next_deadline_ns(); },  // slow HTTP clients
@@ -229,11 +257,11 @@ class Daemon {
       update_status();
     });
     loop_.watch([this] { return tod_->fd(); }, [this](short) {
-      conductor_->on_tod_events(tod_->read_events(loop_.now_ns()));
+      conductor_->on_tod_events(recorder_.tod(tod_->read_events(loop_.now_ns())));
       update_status();
     });
     loop_.watch([this] { return link_ != nullptr ? link_->fd() : -1; }, [this](short) {
-      if (const auto up = link_->read_change()) conductor_->on_carrier(*up);
+      if (const auto up = link_->read_change()) conductor_->on_carrier(recorder_.carrier(*up));
     });
     watch_receiver();
   }
@@ -330,7 +358,7 @@ class Daemon {
       if (c.chrony_socket != config_.chrony_socket) {
         outputs_.chrony = c.chrony_socket.empty() ? nullptr
                                                   : std::make_unique<SockChronySink>(c.chrony_socket);
-        conductor_->set_chrony(outputs_.chrony.get());
+        conductor_->set_chrony(recorder_.chrony(outputs_.chrony.get()));
       }
       if (c.ptp4l_socket != config_.ptp4l_socket || c.ptp4l_domain != config_.ptp4l_domain) {
         conductor_->set_ptp4l(nullptr, now);
@@ -351,7 +379,8 @@ class Daemon {
           t.system_max_error_s = c.system_max_error_s;
           own_tod_ = make_tod(t);
           tod_ = own_tod_.get();
-          conductor_->on_tod_events({gpsd::Disconnected{"configuration reloaded"}});
+          conductor_->on_tod_events(
+              recorder_.tod({gpsd::Disconnected{"configuration reloaded"}}));
         }
         if (c.temperature_file != config_.temperature_file) {
           file_temperature_ = c.temperature_file.empty()
@@ -359,6 +388,10 @@ class Daemon {
                                   : std::make_unique<FileTemperature>(c.temperature_file);
           temperature_ = file_temperature_.get();
         }
+      }
+      if (!(c.record == config_.record)) {
+        stop_recording();
+        if (c.record.enabled) start_recording(c.record, "attached");
       }
       // Keep the running values of what was not applied, so the next reload compares right.
       config_ = keep_restart_values(config_, c);
@@ -374,6 +407,90 @@ class Daemon {
     } catch (const std::exception& e) {
       log::error("reload failed, keeping the running configuration: {}", e.what());
     }
+  }
+
+  // `nanotime record` (record_control.hpp). Without the socket the daemon goes on.
+  void watch_record_control() {
+    if (!config_.record.control_socket.empty()) {
+      try {
+        control_ = std::make_unique<RecordControl>(config_.record.control_socket);
+      } catch (const std::exception& e) {
+        log::warning("`nanotime record` will not reach this daemon: {}", e.what());
+      }
+    }
+    loop_.watch([this] { return control_ ? control_->fd() : -1; },
+                [this](short) { handle_record_requests(); });
+    loop_.add_wake([this] { return on_demand_until_; }, [this](std::int64_t) {
+      on_demand_until_.reset();
+      stop_recording();
+    });
+  }
+
+  void handle_record_requests() {
+    while (const auto req = control_->receive()) control_->reply(*req, answer(req->text));
+  }
+
+  std::string answer(const std::string& request) {
+    if (const auto duration_s = parse_start(request)) {
+      if (recording_ && !on_demand_) return fmt::format("ok {} running", recording_->path());
+      if (recording_) return "error an on-demand recording is running: " + recording_->path();
+      start_recording(config_.record, "attached",
+                      RecordingFiles::on_demand_path(config_.record.directory));
+      if (!recording_) return "error the recording could not start (the daemon's log says why)";
+      on_demand_ = true;
+      if (*duration_s > 0) {
+        on_demand_until_ = loop_.now_ns() + static_cast<std::int64_t>(*duration_s * 1e9);
+      }
+      return fmt::format("ok {} attached", recording_->path());
+    }
+    if (request == "stop") {
+      if (recording_ && on_demand_) {
+        on_demand_until_.reset();
+        stop_recording();
+      }
+      if (recording_) return fmt::format("ok {} {}", recording_->path(), recording_->bytes());
+      if (last_recording_.empty()) return "error not recording";
+      return fmt::format("ok {} {}", last_recording_, last_recording_bytes_);
+    }
+    return "error unknown request (\"start SECONDS\" or \"stop\")";
+  }
+
+  // A recording into `record.directory` (or `output`: one file). A failure is logged; the
+  // daemon goes on without.
+  void start_recording(const RecordConfig& record, const std::string& origin,
+                       const std::string& output = "") {
+    stop_recording();
+    RecordedRun run;
+    run.engine = engine_config_;
+    run.conductor = conductor_options();
+    run.chrony = outputs_.chrony != nullptr;
+    run.gpio = backend_->gpio_pps() != nullptr;
+    RunDescription d;
+    d.phc = backend_->describe();
+    d.clock_name = backend_->clock_name();
+    d.gpio_device = run.gpio ? backend_->gpio_pps()->describe() : "";
+    d.origin = origin;
+    d.leap_seconds_text = leap_text_;
+    try {
+      const recording::Header h = make_header(config_, run, d);
+      recording_ = output.empty() ? std::make_unique<RecordingFiles>(record, h)
+                                  : std::make_unique<RecordingFiles>(output, h);
+      recorder_.set_sink(recording_.get());
+      log::notice("recording to {} ({})", recording_->path(), origin);
+    } catch (const std::exception& e) {
+      log::error("recording not started: {}", e.what());
+    }
+  }
+
+  void stop_recording() {
+    if (!recording_) return;
+    recorder_.set_sink(nullptr);
+    last_recording_ = recording_->path();
+    recording_.reset();  // closes its last block into the file
+    std::error_code ec;
+    last_recording_bytes_ = std::filesystem::file_size(last_recording_, ec);
+    log::notice("recording to {} stopped ({} bytes)", last_recording_, last_recording_bytes_);
+    on_demand_ = false;
   }
 
   // A new status server (metrics restart from zero). The old one frees its address first; if
@@ -406,6 +523,16 @@ class Daemon {
   TemperatureSource* temperature_ = nullptr;
 
   std::unique_ptr<discipline::Engine> engine_;
+  discipline::EngineConfig engine_config_;
+  std::string leap_text_;  // the leap-seconds.list the engine was given, for recordings
+  // Before the conductor, which holds its wrappers; stamps records with the host's clocks.
+  conductor::Recorder recorder_{clocks_};
+  std::unique_ptr<RecordingFiles> recording_;
+  std::unique_ptr<RecordControl> control_;
+  bool on_demand_ = false;                        // recording_ is `nanotime record`'s
+  std::optional<std::int64_t> on_demand_until_;   // its end (mono)
+  std::string last_recording_;
+  std::uintmax_t last_recording_bytes_ = 0;
   Outputs outputs_;
   std::unique_ptr<DaemonStatus> status_;
   std::unique_ptr<Conductor> conductor_;

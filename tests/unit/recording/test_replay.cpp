@@ -1,0 +1,169 @@
+// Record a virtual-time simulated run (a contract profile with faults, a few hours) and replay
+// it through a fresh Conductor and engine: every command, chronyd sample and quality change is
+// identical. With one engine parameter changed the replay reports the first command that
+// differs. And a recording cut anywhere replays up to the cut.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <ctime>
+
+#include "conductor/recording_replay.hpp"
+#include "sim/profile.hpp"
+#include "sim_recording.hpp"
+
+using namespace nanotime;
+namespace r = nanotime::recording;
+
+namespace {
+
+sim::Profile profile(const std::string& name) {
+  return sim::load_profile(std::string(NANOTIME_SOURCE_DIR) + "/sim/profiles/" + name + ".toml");
+}
+
+struct Recorded {
+  std::string file;
+  std::uint64_t frequency_records = 0;
+  std::uint64_t chrony_records = 0;
+  std::uint64_t quality_records = 0;
+  std::uint64_t failure_records = 0;
+  std::uint64_t raw_bytes = 0;
+};
+
+Recorded record(const sim::Profile& p, std::int64_t duration_s, const discipline::EngineConfig& ec) {
+  r::test::FileSink sink(r::Header{{"origin", "start"}});
+  struct Counting final : conductor::RecordSink {
+    r::test::FileSink* inner = nullptr;
+    Recorded* out = nullptr;
+    void write(const r::Record& rec) override {
+      out->frequency_records += std::holds_alternative<r::Frequency>(rec.body);
+      out->chrony_records += std::holds_alternative<r::ChronySent>(rec.body);
+      out->quality_records += std::holds_alternative<r::Quality>(rec.body);
+      out->failure_records += std::holds_alternative<r::PhcFailure>(rec.body);
+      inner->write(rec);
+    }
+  } counting;
+  Recorded out;
+  counting.inner = &sink;
+  counting.out = &out;
+  r::test::record_simulation(p, duration_s, ec, counting);
+  out.file = sink.finish();
+  out.raw_bytes = sink.writer.raw_bytes();
+  return out;
+}
+
+conductor::ReplayResult replay(const std::string& file, const sim::Profile& p,
+                               const discipline::EngineConfig& ec) {
+  r::Reader reader(file);
+  conductor::Replay rp(reader);
+  auto engine = discipline::make_engine(ec);
+  conductor::ConductorOptions co;
+  co.log_events = false;
+  co.latch_model = sim::run_latch_model(p, r::test::kLatchModel);
+  conductor::Conductor c(*engine, rp.clock(), rp.clocks(), &rp.chrony(), nullptr, co);
+  c.set_observer(&rp.observer());
+  c.set_gpio_pps(&rp.gpio());
+  return rp.run(c);
+}
+
+double cpu_s() {
+  return static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
+}
+
+}  // namespace
+
+TEST_CASE("a recorded simulated run with faults replays identically") {
+  // cm4-m8t-faults: lost and stale pulses, the 30 min PPS outage at 20 000 s and its return,
+  // the GPIO wire, the CM4's PHC reads; 6 h 10 min reaches past the outage.
+  const sim::Profile p = profile("cm4-m8t-faults");
+  const discipline::EngineConfig ec = sim::engine_config(p, "kalman");
+  const Recorded rec = record(p, 22200, ec);
+  REQUIRE(rec.frequency_records > 20000);
+  REQUIRE(rec.chrony_records > 10000);
+  REQUIRE(rec.quality_records >= 3);
+
+  const double cpu0 = cpu_s();
+  const conductor::ReplayResult res = replay(rec.file, p, ec);
+  const double cpu = cpu_s() - cpu0;
+  INFO((res.mismatch ? "at " + std::to_string(res.mismatch->mono_ns) + ": recorded " +
+                           res.mismatch->recorded + ", replayed " + res.mismatch->replayed
+                     : std::string("identical")));
+  CHECK(!res.mismatch);
+  CHECK(!res.ended_inside_handler);
+  CHECK(res.commands >= rec.frequency_records);
+  CHECK(res.chrony_samples == rec.chrony_records);
+  CHECK(res.quality_changes == rec.quality_records);
+  WARN("6.2 h cm4-m8t-faults: " << rec.file.size() << " bytes compressed (" << rec.raw_bytes
+                                 << " raw), replay " << cpu << " s CPU");
+}
+
+TEST_CASE("a changed engine parameter is reported at the first differing command") {
+  const sim::Profile p = profile("cm4-m8t");
+  const discipline::EngineConfig ec = sim::engine_config(p, "pi");
+  const Recorded rec = record(p, 600, ec);
+  discipline::EngineConfig changed = ec;
+  changed.cable_delay_ns = ec.cable_delay_ns + 5;  // every pulse's offset moves by 5 ns
+  const conductor::ReplayResult res = replay(rec.file, p, changed);
+  REQUIRE(res.mismatch);
+  INFO("recorded " << res.mismatch->recorded << ", replayed " << res.mismatch->replayed);
+  // The first command after the first pulse: the acquisition's step (the step's size moves
+  // by the 5 ns; nothing before it depends on the cable delay).
+  CHECK_THAT(res.mismatch->recorded, Catch::StartsWith("step "));
+  CHECK_THAT(res.mismatch->replayed, Catch::StartsWith("step "));
+  CHECK(res.mismatch->recorded != res.mismatch->replayed);
+  CHECK(res.mismatch->mono_ns > sim::kMonoOffsetNs);
+  // Everything before the first difference was identical.
+  CHECK(res.commands >= 1);
+
+  // Another servo differs too, and the same configuration does not.
+  CHECK(replay(rec.file, p, sim::engine_config(p, "kalman")).mismatch);
+  CHECK(!replay(rec.file, p, ec).mismatch);
+}
+
+TEST_CASE("failed PHC reads are recorded and replayed") {
+  // cm5-wide: a wide bracket with failing reads (PhcReadError, one lost sample each).
+  const sim::Profile p = sim::load_profile(std::string(NANOTIME_SOURCE_DIR) +
+                                           "/sim/profiles/transfer/cm5-wide.toml");
+  const discipline::EngineConfig ec = sim::engine_config(p, "kalman");
+  const Recorded rec = record(p, 1800, ec);
+  REQUIRE(rec.failure_records > 0);
+  const conductor::ReplayResult res = replay(rec.file, p, ec);
+  CHECK(!res.mismatch);
+}
+
+TEST_CASE("a recording cut anywhere replays identically up to the cut") {
+  const sim::Profile p = profile("cm4-m8t");
+  const discipline::EngineConfig ec = sim::engine_config(p, "kalman");
+  const Recorded rec = record(p, 120, ec);
+  for (std::size_t cut = rec.file.size() / 7; cut < rec.file.size(); cut += rec.file.size() / 7) {
+    INFO("cut at " << cut);
+    const conductor::ReplayResult res = replay(rec.file.substr(0, cut), p, ec);
+    CHECK(!res.mismatch);
+    CHECK(res.records > 0);
+  }
+}
+
+// The figures of docs/recording.md#cost (hidden: ~5 s; run with `test_recording_replay [cost]`).
+TEST_CASE("cost: a simulated day's recording, the recorder's CPU, the replay's", "[.][cost]") {
+  const sim::Profile p = profile("cm4-m8t-faults");
+  const discipline::EngineConfig ec = sim::engine_config(p, "kalman");
+  struct Null final : conductor::RecordSink {
+    void write(const r::Record&) override {}
+  };
+  const auto timed = [](const auto& f) {
+    const double c0 = cpu_s();
+    f();
+    return cpu_s() - c0;
+  };
+  Null null;
+  // Wrappers with a sink that drops everything: the run itself, as the daemon runs it.
+  const double run_cpu = timed([&] { r::test::record_simulation(p, 86400, ec, null); });
+  Recorded rec;
+  const double rec_cpu = timed([&] { rec = record(p, 86400, ec); });
+  conductor::ReplayResult res;
+  const double replay_cpu = timed([&] { res = replay(rec.file, p, ec); });
+  CHECK(!res.mismatch);
+  WARN("cm4-m8t-faults day: " << rec.file.size() << " bytes (" << rec.raw_bytes
+                               << " raw); run " << run_cpu << " s CPU, recorded " << rec_cpu
+                               << " s (+" << rec_cpu - run_cpu << " s: encode + deflate), replay "
+                               << replay_cpu << " s");
+}
