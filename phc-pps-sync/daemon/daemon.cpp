@@ -271,7 +271,7 @@ class Daemon {
   void watch_receiver() {
     const auto take = [this](std::optional<ReceiverStatus> s) {
       if (!s) return;
-      conductor_->on_receiver(*s);
+      conductor_->on_receiver(recorder_.receiver(*s));
       update_status();
     };
     loop_.add_wake(
