@@ -12,7 +12,8 @@
 #   /usr/share/nanotime/systemd/ptp4l@.service.d/nanotime.conf  drop-in for Debian's ptp4l@
 #   /usr/bin/nanotime                                      front-end (scripts/nanotime.sh)
 #   /usr/share/man/man8/*.8, /usr/share/man/man1/*.1
-# (nanotime-status installs itself, from status/CMakeLists.txt, to /usr/bin.)
+# (nanotime-status and nanotime-receiver install themselves, from status/ and receiver/, to
+# /usr/bin.)
 #
 # The chrony and ptp4l files are NOT installed into /etc/chrony or /etc/systemd directly: they
 # would change chronyd's and ptp4l's behaviour on `apt install`, before the box is set up (an
@@ -85,6 +86,7 @@ endforeach()
 file(GLOB _nanotime_status_pages ${PROJECT_SOURCE_DIR}/status/*.1)
 install(FILES ${_nanotime_status_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 nanotime_install_file(FILES scripts/nanotime.1 ${CMAKE_INSTALL_MANDIR}/man1)
+nanotime_install_file(FILES receiver/nanotime-receiver.1 ${CMAKE_INSTALL_MANDIR}/man1)
 
 # --- nanotime_package: what the Debian package build compiles ---
 # Only the installed programs and, with tests, the unit tests (what `ctest -L unit` runs) and
@@ -92,7 +94,7 @@ nanotime_install_file(FILES scripts/nanotime.1 ${CMAKE_INSTALL_MANDIR}/man1)
 # tools. Halves a cross build. `make install` must then not build `all` first.
 set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 add_custom_target(nanotime_package)
-foreach(target phc-pps-sync gps-sock-bridge nanotime-status)
+foreach(target phc-pps-sync gps-sock-bridge nanotime-status nanotime-receiver)
   if(TARGET ${target})
     add_dependencies(nanotime_package ${target})
   endif()

@@ -4,6 +4,7 @@
 #   nanotime doctor ...  -> nanotime-doctor ...
 #   nanotime setup ...   -> nanotime-setup ...
 #   nanotime record ...  -> nanotime-record ...
+#   nanotime receiver ...-> nanotime-receiver ... (configure the u-blox timing receiver)
 # The tool is looked for in $NANOTIME_BIN_DIR, next to this script, /usr/sbin and /usr/bin, in
 # that order, and run with exec: its exit status is nanotime's.
 set -u
@@ -18,6 +19,8 @@ Commands:
   doctor    check the hardware, chronyd, gpsd and ptp4l set-up (nanotime-doctor)
   setup     configure this box as a time server (nanotime-setup)
   record    record phc-pps-sync's inputs and outputs for a while (nanotime-record)
+  receiver  the u-blox timing receiver: status, configure [--dry-run], survey,
+            fix-position, save (nanotime-receiver)
 
 `nanotime COMMAND --help` shows the options of COMMAND.
 Tools are looked for in $NANOTIME_BIN_DIR, next to nanotime, /usr/sbin and /usr/bin.
@@ -48,7 +51,7 @@ case "$1" in
     usage
     exit 0
     ;;
-  status|doctor|setup|record)
+  status|doctor|setup|record|receiver)
     tool="nanotime-$1"
     shift
     if ! path=$(find_tool "$tool"); then

@@ -90,7 +90,7 @@ class Table {
 // The daemons' tables of nanotime.toml. Each daemon reads its own and checks that every other
 // top-level name is one of these (a misspelt one is an error); a top-level [status], read by
 // nothing, is an error that names the tables that are read.
-inline constexpr const char* kNanotimeSections[] = {"gps-sock-bridge", "phc-pps-sync"};
+inline constexpr const char* kNanotimeSections[] = {"gps-sock-bridge", "phc-pps-sync", "receiver"};
 class Document;
 void check_nanotime_sections(const Document& doc);
 

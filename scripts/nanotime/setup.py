@@ -550,7 +550,8 @@ def parse_args(argv):
         description="Prepare a Raspberry Pi CM4/CM5 (Raspberry Pi OS bookworm) as a GNSS "
                     "time server: boot config, gpsd, chrony, nanotime.toml, ptp4l, units. "
                     "Detects the board, interface and PHC; idempotent; backs up what it changes.",
-        epilog="Exit status: 0 done (or nothing to do), 1 error (nothing changed), 2 usage, "
+        epilog="Exit status: 0 done (or nothing to do), 1 error (nothing changed; or, with "
+               "--configure-receiver, the receiver not (fully) configured), 2 usage, "
                "78 an existing config file is malformed (nothing changed). See nanotime-setup(8).")
     p.add_argument("--gpio", type=int, default=18, metavar="N",
                    help="GPIO (BCM number) the PPS is wired to, for gpsd's pps-gpio (default 18)")
@@ -584,6 +585,9 @@ def parse_args(argv):
                    help="show the changes as unified diffs, change nothing")
     p.add_argument("--force", action="store_true",
                    help="run on a machine that is not a Raspberry Pi")
+    p.add_argument("--configure-receiver", action="store_true",
+                   help="then configure the u-blox timing receiver from [receiver] "
+                        "(nanotime-receiver configure; with --dry-run: its --dry-run)")
     args = p.parse_args(argv)
     if not 0 <= args.gpio <= 53:
         p.error(f"--gpio {args.gpio}: not a BCM GPIO number (0-53)")
@@ -655,8 +659,55 @@ def next_steps(board, det, args):
     return steps
 
 
+RECEIVER_OUTCOMES = {
+    0: "configured (or nothing to change)",
+    1: "partly configured or refused: see the report above",
+    2: "not configured: [receiver] in nanotime.toml or the command line is wrong",
+    3: "not configured: no u-blox timing receiver answered (is gpsd running, the receiver "
+       "connected?)",
+}
+
+
+def find_program(name):
+    """NANOTIME_BIN_DIR, next to this package's script, /usr/bin: the first executable `name`."""
+    here = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    for d in (os.environ.get("NANOTIME_BIN_DIR", ""), here, "/usr/bin"):
+        path = os.path.join(d, name) if d else ""
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def configure_receiver(args):
+    """Runs nanotime-receiver configure on the [receiver] table setup just wrote; its report
+    goes to our output. Returns our exit status for it."""
+    program = find_program("nanotime-receiver")
+    if program is None:
+        print("nanotime-setup: receiver: nanotime-receiver not found (is the nanotime package "
+              "installed?)", file=sys.stderr)
+        return EXIT_ERROR
+    cmd = [program, "-c", os.path.join(args.root, "etc/nanotime/nanotime.toml"),
+           "--device", args.uart, "configure"] + (["--dry-run"] if args.dry_run else [])
+    print("nanotime-setup: receiver: " + " ".join(cmd), flush=True)
+    try:
+        rc = subprocess.run(cmd, timeout=180).returncode
+    except (OSError, subprocess.TimeoutExpired) as e:
+        print(f"nanotime-setup: receiver: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    outcome = RECEIVER_OUTCOMES.get(rc, f"nanotime-receiver failed (exit status {rc})")
+    print(f"nanotime-setup: receiver: {outcome}")
+    return EXIT_OK if rc == 0 else EXIT_ERROR
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    code = setup_system(args)
+    if code == EXIT_OK and args.configure_receiver:
+        code = configure_receiver(args)
+    return code
+
+
+def setup_system(args):
     try:
         plan, summary, board, det = build_plan(args)
     except (SetupError, EditError) as e:

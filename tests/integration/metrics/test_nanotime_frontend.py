@@ -1,5 +1,5 @@
-"""scripts/nanotime.sh (installed as `nanotime`): `nanotime status|doctor|setup ARGS` runs
-nanotime-status|doctor|setup with ARGS untouched and exits with its status. Checked with stand-in
+"""scripts/nanotime.sh (installed as `nanotime`): `nanotime status|doctor|setup|receiver ARGS`
+runs nanotime-status|doctor|setup|receiver with ARGS untouched and exits with its status. Checked with stand-in
 tools in temp dirs (they print their name and arguments and exit with a chosen code):
   - $NANOTIME_BIN_DIR is searched first, then the directory of nanotime (also through a
     symlink), then /usr/sbin and /usr/bin;
@@ -53,12 +53,12 @@ def main():
         os.mkdir(home)
         front = os.path.join(home, "nanotime")
         shutil.copy(FRONTEND, front)
-        for tool in ("nanotime-status", "nanotime-doctor", "nanotime-setup"):
+        for tool in ("nanotime-status", "nanotime-doctor", "nanotime-setup", "nanotime-receiver"):
             stub(bindir, tool, "BIN")
         stub(home, "nanotime-status", "HOME")
         env_bin = {"NANOTIME_BIN_DIR": bindir}
 
-        for cmd in ("status", "doctor", "setup"):
+        for cmd in ("status", "doctor", "setup", "receiver"):
             r = run([front, cmd, "a b", "", "it's", '"q"', "--x=1"], env_bin)
             check(r.returncode == 0 and r.stdout == f"BIN nanotime-{cmd}\n<a b>\n<>\n<it's>\n"
                                                      "<\"q\">\n<--x=1>\n",

@@ -41,6 +41,7 @@ EXPECTED = [
     "/usr/sbin/nanotime-setup",
     "/usr/sbin/nanotime-doctor",
     "/usr/bin/nanotime-status",
+    "/usr/bin/nanotime-receiver",
     "/usr/bin/nanotime",
     "/etc/nanotime/nanotime.toml",
     "/lib/systemd/system/phc-pps-sync.service",
@@ -57,7 +58,7 @@ EXPECTED = [
 ]
 # Man pages: one for each page in the source tree (section from the file name).
 SOURCE_MAN_PAGES = ("gps-sock-bridge/*.[18]", "phc-pps-sync/*.[18]", "scripts/*.[18]",
-                    "status/*.[18]")
+                    "status/*.[18]", "receiver/*.[18]")
 
 failures = []
 

@@ -14,6 +14,7 @@
 #include "config/config.hpp"
 #include "config/keys.hpp"
 #include "daemon/config.hpp"
+#include "receiver_config.hpp"  // nanotime-receiver
 
 using namespace nanotime;
 
@@ -113,6 +114,14 @@ TEST_CASE("etc/nanotime.toml shows every phc-pps-sync key with its default", "[u
 
 TEST_CASE("etc/nanotime.toml shows every gps-sock-bridge key with its default", "[unit]") {
   check_toml(bridge::key_table());
+}
+
+TEST_CASE("etc/nanotime.toml shows every [receiver] key with its default", "[unit]") {
+  check_toml(rcv::key_table());
+}
+
+TEST_CASE("nanotime-receiver.1 documents every [receiver] key with its default", "[unit]") {
+  check_man(rcv::key_table(), "receiver/nanotime-receiver.1");
 }
 
 TEST_CASE("phc-pps-sync.8 documents every key with its default", "[unit]") {
