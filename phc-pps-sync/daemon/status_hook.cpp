@@ -137,8 +137,7 @@ DaemonStatus::DaemonStatus(const status::StatusConfig& config, double start_unix
     : common_(registry_, "phc-pps-sync", NANOTIME_VERSION, start_unix_s),
       gpsd_(registry_),
       phc_(registry_),
-      system_(registry_),
-      receiver_(registry_) {
+      system_(registry_) {
   if (config.enabled) http_ = status::StatusEndpoint(config.http, registry_, std::move(now_unix_s));
 }
 

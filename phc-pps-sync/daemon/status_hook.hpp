@@ -66,9 +66,9 @@ class DaemonStatus {
   status::GpsdMetrics gpsd_;
   status::PhcSyncMetrics phc_;
   status::SystemClockMetrics system_;
-  status::ReceiverMetrics receiver_;
   status::StatusEndpoint http_;
   std::uint64_t last_pulses_seen_ = 0;
+  status::ReceiverMetrics receiver_{registry_};  // the receiver watch (registry_ comes first)
 };
 
 }  // namespace nanotime::ppsd
