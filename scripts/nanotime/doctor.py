@@ -13,6 +13,8 @@ Each check prints one line -- OK / WARN / FAIL, what it saw -- and, unless OK, w
            with a GPIO PPS the GPIO - PHC difference (median, min) and its alarm; and whether
            chronyd's PHC0 `delay` in the drop-in covers that bound
   gpsd     gpsd answers, the receiver has a fix (TPV mode >= 2), gpsd sees the PPS
+  receiver phc-pps-sync's receiver watch (/status "receiver"): fixed time mode, antenna OK,
+           jamming low, UBX-TIM-TP arriving; else what to do (nanotime receiver configure)
   leap     tzdata's leap-seconds.list has not expired (WARN < 30 days)
   chrony   `chronyc -c sources`: PHC0 selected ('*'), reach 377
   ptp4l    `pmc`: port state, the clockClass ptp4l announces (248 = not traceable)
