@@ -23,6 +23,7 @@ class Simulated final : public conductor::Backend {
   conductor::TemperatureSource* temperature() override { return world_.temperature(); }
   conductor::TodSource* tod() override { return &world_.tod(); }
   conductor::GpioPpsSource* gpio_pps() override { return world_.gpio_pps(); }
+  conductor::ReceiverWatch* receiver_watch() override { return world_.receiver_watch(); }
   std::string describe() const override { return "simulated PHC"; }
   std::string clock_name() const override { return simulated_clock_name(profile_); }
   bool fixed_devices() const override { return true; }

@@ -145,6 +145,16 @@ void read_gnss(Table t, Profile& p) {
   t.finish();
 }
 
+void read_receiver(Table t, Profile& p) {
+  ReceiverSection& c = p.receiver;
+  c.present = t.present();
+  c.survey_duration_s = t.get_double("survey_duration_s", 0, {0, 1e8});
+  c.navigation_wander_ns = t.get_double("navigation_wander_ns", 0, {0, 1e6});
+  c.navigation_wander_tau_s =
+      t.get_double("navigation_wander_tau_s", c.navigation_wander_tau_s, {1, 1e6});
+  t.finish();
+}
+
 void read_extts(Table t, Profile& p) {
   ExttsSection& c = p.extts;
   const auto delay = t.get_double_array("delivery_delay_s", {0.0, 0.0}, {0, 0.9});
@@ -247,13 +257,15 @@ std::optional<std::int64_t> parse_utc(std::string_view s) {
 Profile parse_profile(std::string_view text, const std::string& file_name) {
   const auto doc = config::Document::load_string(text, file_name);
   doc.check_top_level(
-      {"sim", "phc", "temperature", "gnss", "extts", "tod", "phc_read", "pps_gpio", "faults"});
+      {"sim", "phc", "temperature", "gnss", "receiver", "extts", "tod", "phc_read", "pps_gpio",
+       "faults"});
   Profile p;
   p.name = std::filesystem::path(file_name).stem().string();
   read_sim(doc.table("sim"), p);
   read_phc(doc.table("phc"), p);
   read_temperature(doc.table("temperature"), p);
   read_gnss(doc.table("gnss"), p);
+  read_receiver(doc.table("receiver"), p);
   read_extts(doc.table("extts"), p);
   read_tod(doc.table("tod"), p);
   read_phc_read(doc.table("phc_read"), p);

@@ -69,6 +69,18 @@ struct GnssSection {
   double cable_delay_ns = 0;
 };
 
+// [receiver]: the receiver's time mode (docs/simulation.md#receiver). Absent: fixed mode from
+// the start, no receiver watch (today's figures). Present: the receiver surveys its position
+// for survey_duration_s from t = 0, navigating meanwhile, so its pulse carries an extra
+// wander (AR(1): 1σ navigation_wander_ns, correlation time navigation_wander_tau_s) that is
+// gone once the position is fixed; the world's receiver watch reports mode and survey.
+struct ReceiverSection {
+  bool present = false;
+  double survey_duration_s = 0;
+  double navigation_wander_ns = 0;
+  double navigation_wander_tau_s = 300;
+};
+
 struct ExttsSection {
   double delivery_delay_min_s = 0;
   double delivery_delay_max_s = 0;
@@ -147,6 +159,7 @@ struct Profile {
   PhcSection phc;
   TemperatureSection temperature;
   GnssSection gnss;
+  ReceiverSection receiver;
   ExttsSection extts;
   TodSection tod;
   PhcReadSection phc_read;

@@ -19,7 +19,7 @@ PulsePlanner::PulsePlanner(const Profile& profile, std::uint64_t seed)
     : cable_delay_ns_(profile.gnss.cable_delay_ns),
       both_edges_(profile.phc.both_edges),
       pulse_width_s_(profile.phc.pulse_width_s),
-      receiver_(profile.gnss, seed),
+      receiver_(profile.gnss, seed, profile.receiver),
       extts_(profile.extts, seed),
       tod_(profile.tod, seed) {}
 

@@ -20,6 +20,7 @@ enum class Stream : std::uint64_t {
   gnss_jitter = 10,
   gnss_sawtooth = 11,
   gnss_qerr_residual = 12,
+  gnss_navigation = 13,
   gnss_ar1 = 100,  // + index of the AR(1) process
   extts_delay = 20,
   extts_loss = 21,

@@ -5,11 +5,13 @@
 
 namespace nanotime::sim {
 
-SimulatedReceiver::SimulatedReceiver(const GnssSection& config, std::uint64_t seed)
+SimulatedReceiver::SimulatedReceiver(const GnssSection& config, std::uint64_t seed,
+                                     const ReceiverSection& rx)
     : cfg_(config),
       jitter_rng_(seed, Stream::gnss_jitter),
       sawtooth_rng_(seed, Stream::gnss_sawtooth),
-      qerr_rng_(seed, Stream::gnss_qerr_residual) {
+      qerr_rng_(seed, Stream::gnss_qerr_residual),
+      navigation_(rx, seed) {
   for (std::size_t i = 0; i < cfg_.ar1.size(); ++i) {
     ar1_rng_.emplace_back(seed, Stream::gnss_ar1, i);
     ar1_state_.push_back(0);
@@ -38,6 +40,7 @@ PulseError SimulatedReceiver::next(std::int64_t k) {
     e += s.amp_ns * std::sin(2 * std::numbers::pi * static_cast<double>(k) / s.period_s);
   }
   first_ = false;
+  e += navigation_.next(k);  // not in qErr: the receiver does not know its position error
   p.edge_error_ns = e;
   if (cfg_.qerr) p.qerr_ns = p.sawtooth_ns + qerr_rng_.gaussian(cfg_.qerr_residual_ns);
   return p;

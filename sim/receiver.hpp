@@ -3,7 +3,7 @@
 //
 // SIGN CONVENTION (shared with the engine, lib/discipline/events.hpp PulseReport):
 //   the edge of pulse k leaves the receiver at   true second k + edge_error_ns,
-//   edge_error_ns = sawtooth + jitter + Σ AR(1) + Σ sinusoids,
+//   edge_error_ns = sawtooth + jitter + Σ AR(1) + Σ sinusoids + navigation wander,
 //   and reaches the PHC pin cable_delay_ns later still.
 //   qerr_ns = sawtooth + N(0, qerr_residual_ns)   (reported only when gnss.qerr),
 // so the engine corrects a pulse by SUBTRACTING qerr_ns (and cable_delay_ns):
@@ -22,6 +22,7 @@
 
 #include "sim/profile.hpp"
 #include "sim/random.hpp"
+#include "sim/receiver_mode.hpp"
 
 namespace nanotime::sim {
 
@@ -33,7 +34,9 @@ struct PulseError {
 
 class SimulatedReceiver {
  public:
-  SimulatedReceiver(const GnssSection& config, std::uint64_t seed);
+  // rx: the time mode ([receiver]): its navigation wander is added while it surveys.
+  SimulatedReceiver(const GnssSection& config, std::uint64_t seed,
+                    const ReceiverSection& rx = {});
 
   // The error of pulse k (k = whole seconds from the start). Call once per k, in order:
   // every model draws each second whether or not the pulse is later lost.
@@ -47,6 +50,7 @@ class SimulatedReceiver {
   std::vector<Rng> ar1_rng_;
   std::vector<double> ar1_state_;
   bool first_ = true;
+  NavigationWander navigation_;
 };
 
 }  // namespace nanotime::sim

@@ -100,6 +100,10 @@ void drive(World& world, conductor::Conductor& c, const DriveOptions& o) {
       if (const auto up = world.link().read_change()) c.on_carrier(*up);
     }
     if (next_tick <= o.duration_s && now >= tick_mono()) {
+      // The receiver's messages of this second (the daemon's watch, polled here at the tick).
+      if (conductor::ReceiverWatch* r = world.receiver_watch()) {
+        if (const auto state = r->maintain(now)) c.on_receiver(*state);
+      }
       conductor::TemperatureSource* t = world.temperature();
       c.on_tick(t != nullptr ? t->read_celsius() : std::nullopt);
       ++next_tick;

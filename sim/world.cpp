@@ -1,5 +1,7 @@
 #include "sim/world.hpp"
 
+#include "sim/receiver_mode.hpp"
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -95,7 +97,8 @@ World::World(const Profile& profile, std::uint64_t seed, conductor::Clocks& cloc
       gpio_(*this),
       tod_(*this),
       link_(*this),
-      temperature_source_(*this) {
+      temperature_source_(*this),
+      receiver_watch_(*this) {
   // gpsd is there from the start, with a fix, as a healthy receiver would be.
   push_tod(0, gpsd::Connected{});
   push_tod(0, gpsd::FixState{3});
@@ -442,6 +445,25 @@ std::optional<bool> World::Link::read_change() {
 std::optional<double> World::Temperature::read_celsius() {
   w_.sync();
   return w_.temperature_.reading_c(static_cast<double>(w_.now_t_ns_) * 1e-9);
+}
+
+}  // namespace nanotime::sim
+
+namespace nanotime::sim {
+
+std::optional<std::int64_t> World::RxWatch::wake_mono_ns() const {
+  return std::max(next_mono_ns_, w_.mono_t0_);
+}
+
+std::optional<conductor::ReceiverStatus> World::RxWatch::maintain(std::int64_t now_mono_ns) {
+  if (now_mono_ns < next_mono_ns_) return std::nullopt;
+  const std::int64_t t_ns = w_.t_of(now_mono_ns);
+  next_mono_ns_ = w_.mono_t0_ + (t_ns / util::kNsPerS + 1) * util::kNsPerS;
+  conductor::ReceiverStatus s =
+      simulated_receiver_state(w_.profile_.receiver, static_cast<double>(t_ns) * 1e-9);
+  if (last_ && *last_ == s) return std::nullopt;
+  last_ = s;
+  return s;
 }
 
 }  // namespace nanotime::sim

@@ -130,6 +130,10 @@ class World final : public phc::PtpClock {
   conductor::TemperatureSource* temperature() {
     return has_temperature_ ? &temperature_source_ : nullptr;
   }
+  // The receiver's own state ([receiver]); null without that table (no watch, as today).
+  conductor::ReceiverWatch* receiver_watch() {
+    return profile_.receiver.present ? &receiver_watch_ : nullptr;
+  }
   // The GPIO PPS wire ([pps_gpio]); null without one.
   conductor::GpioPpsSource* gpio_pps() { return gpio_model_.present() ? &gpio_ : nullptr; }
 
@@ -216,6 +220,21 @@ class World final : public phc::PtpClock {
    private:
     World& w_;
   };
+  // The receiver's messages once a second, as the daemon's watch would decode them.
+  class RxWatch final : public conductor::ReceiverWatch {
+   public:
+    explicit RxWatch(World& w) : w_(w) {}
+    int fd() const override { return -1; }
+    std::optional<std::int64_t> wake_mono_ns() const override;
+    std::optional<conductor::ReceiverStatus> maintain(std::int64_t now_mono_ns) override;
+    std::optional<conductor::ReceiverStatus> read(std::int64_t) override { return std::nullopt; }
+    std::string describe() const override { return "simulated receiver"; }
+
+   private:
+    World& w_;
+    std::optional<conductor::ReceiverStatus> last_;
+    std::int64_t next_mono_ns_ = 0;
+  };
   struct GpioEdge {
     std::int64_t visible_t_ns = 0;  // the kernel's timestamp (true time) exists from then on
     std::uint32_t sequence = 0;
@@ -281,6 +300,7 @@ class World final : public phc::PtpClock {
   Tod tod_;
   Link link_;
   Temperature temperature_source_;
+  RxWatch receiver_watch_;
 };
 
 }  // namespace nanotime::sim

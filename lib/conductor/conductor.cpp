@@ -228,6 +228,23 @@ void Conductor::on_tick(std::optional<double> temperature_c) {
   flush_chrony(now);
 }
 
+void Conductor::on_receiver(const ReceiverStatus& state) {
+  const bool changed = !receiver_ || receiver_->mode != state.mode;
+  receiver_ = state;
+  // Survey progress, antenna, jamming: status only. The clock is read only for what reaches
+  // the engine, so a recording holds one record per mode change (recording_recorder.hpp).
+  if (!changed) return;
+  const std::int64_t now = clocks_.mono_ns();
+  if (options_.log_events) {
+    const bool navigating = state.mode == d::ReceiverTimeMode::survey_in ||
+                            state.mode == d::ReceiverTimeMode::navigation;
+    log::notice("receiver time mode: {}{}", time_mode_name(state.mode),
+                navigating ? " (navigation mode: accuracy limited by position)" : "");
+  }
+  feed(d::ReceiverModeChange{now, state.mode}, now);
+  flush_chrony(now);
+}
+
 void Conductor::on_carrier(bool up) {
   if (up == carrier_) return;
   carrier_ = up;

@@ -131,6 +131,8 @@ class Conductor {
   // The 1 s timer (with the board temperature when there is a sensor).
   void on_tick(std::optional<double> temperature_c);
   void on_carrier(bool up);
+  // The receiver watch's state changed: a new time mode goes to the engine (its bound).
+  void on_receiver(const ReceiverStatus& state);
   // SIGTERM: tell ptp4l the clock is no longer traceable (bounded wait), disable EXTTS.
   // Never throws. Returns whether ptp4l confirmed (true when there is no ptp4l).
   bool stop(int ptp4l_timeout_ms);
@@ -155,6 +157,8 @@ class Conductor {
   // events); nullopt before it said anything (a source without gpsd never does).
   std::optional<bool> gpsd_connected() const { return gpsd_connected_; }
   std::optional<int> gpsd_tai_utc_s() const { return gpsd_tai_utc_s_; }
+  // The receiver watch's last state; nullopt without a watch.
+  const std::optional<ReceiverStatus>& receiver() const { return receiver_; }
 
  private:
   void feed(const discipline::Event& event, std::int64_t now_mono_ns);
@@ -203,6 +207,7 @@ class Conductor {
   int fix_mode_ = 0;
   std::optional<bool> gpsd_connected_;
   std::optional<int> gpsd_tai_utc_s_;
+  std::optional<ReceiverStatus> receiver_;
   discipline::LeapWarning gpsd_leap_ = discipline::LeapWarning::none;
   ConductorCounters counters_;
   mutable TransferStatus transfer_status_;  // percentiles filled in when read

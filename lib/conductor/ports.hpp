@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "conductor/receiver_status.hpp"
 #include "discipline/engine.hpp"
 #include "discipline/events.hpp"
 #include "gpsd/events.hpp"
@@ -40,6 +41,20 @@ class TodSource {
   // Whether the source knows its gpsd connection itself (a gpsd client does, also before its
   // first connection); nullopt: it says so with Connected/Disconnected events, or has no gpsd.
   virtual std::optional<bool> connected() const { return std::nullopt; }
+};
+
+// The GNSS receiver's own state (model, time mode, survey, antenna, jamming): gpsd's raw UBX
+// stream on a connection of its own (phc-pps-sync/daemon/receiver_watch.hpp), or the simulated
+// receiver. Passive: it never writes to the receiver. Same shape as TodSource.
+class ReceiverWatch {
+ public:
+  virtual ~ReceiverWatch() = default;
+  virtual int fd() const = 0;                                   // −1: nothing to poll now
+  virtual std::optional<std::int64_t> wake_mono_ns() const = 0;  // next maintain() wanted
+  // When wake_mono_ns() has come / fd() is readable: the state, if it changed.
+  virtual std::optional<ReceiverStatus> maintain(std::int64_t now_mono_ns) = 0;
+  virtual std::optional<ReceiverStatus> read(std::int64_t now_mono_ns) = 0;
+  virtual std::string describe() const = 0;
 };
 
 // The PHY's carrier (netlink RTMGRP_LINK, or the simulated link).
@@ -106,6 +121,8 @@ class Backend {
   virtual GpioPpsSource* gpio_pps() { return nullptr; }
   // null: the daemon's own source from its configuration (gpsd or the system clock).
   virtual TodSource* tod() = 0;
+  // null: the daemon's own watch from its configuration (or none).
+  virtual ReceiverWatch* receiver_watch() { return nullptr; }
   virtual std::string describe() const = 0;  // for the log: which PHC
   // The PHC's driver name (/sys/class/ptp/ptpN/clock_name, e.g. "BCM54210PE PHC"), from which
   // the configuration's phc_latch_model = "auto" picks the latch model; "" when unknown.

@@ -168,6 +168,13 @@ bool Recorder::carrier(bool up) {
   return up;
 }
 
+const ReceiverStatus& Recorder::receiver(const ReceiverStatus& state) {
+  // The Conductor feeds the engine (and reads the clock) only on a new mode: the same rule.
+  if (receiver_mode_ != state.mode) note(rec::ReceiverMode{static_cast<std::uint8_t>(state.mode)});
+  receiver_mode_ = state.mode;
+  return state;
+}
+
 void Recorder::applied(const discipline::Output& out, std::int64_t now_mono_ns) {
   if (out.quality) note(rec::Quality{*out.quality});
   if (next_ != nullptr) next_->applied(out, now_mono_ns);

@@ -56,6 +56,8 @@ class Recorder final : public ConductorObserver {
   const std::vector<gpsd::Event>& tod(const std::vector<gpsd::Event>& events);
   std::optional<double> tick(std::optional<double> temperature_c);
   bool carrier(bool up);
+  // A state for on_receiver: recorded only when its time mode is new (what reaches the engine).
+  const ReceiverStatus& receiver(const ReceiverStatus& state);
 
   // ConductorObserver: quality changes (steps and frequencies are recorded at the PHC).
   void applied(const discipline::Output& out, std::int64_t now_mono_ns) override;
@@ -72,6 +74,7 @@ class Recorder final : public ConductorObserver {
   Clocks& stamp_;
   RecordSink* sink_ = nullptr;
   ConductorObserver* next_ = nullptr;
+  std::optional<discipline::ReceiverTimeMode> receiver_mode_;  // as the Conductor last heard it
   std::unique_ptr<WrappedClocks> clocks_;
   std::unique_ptr<WrappedClock> clock_;
   std::unique_ptr<WrappedChrony> chrony_;

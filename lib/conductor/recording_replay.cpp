@@ -189,10 +189,15 @@ ReplayResult Replay::run(Conductor& c) {
         const bool up = carrier->up;
         t.take();
         c.on_carrier(up);
+      } else if (const auto* rx = std::get_if<rec::ReceiverMode>(&n->body)) {
+        ReceiverStatus state;  // only the mode reaches the engine
+        state.mode = static_cast<discipline::ReceiverTimeMode>(rx->mode);
+        t.take();
+        c.on_receiver(state);
       } else if (const auto* e = std::get_if<rec::ExttsEnable>(&n->body); e && !e->enable) {
         c.stop(0);  // the daemon stopping: it disables EXTTS
       } else {
-        t.differ("the next input to a handler (EXTTS, time of day, tick or carrier)");
+        t.differ("the next input to a handler (EXTTS, time of day, tick, carrier or receiver)");
       }
     }
   } catch (const Diverged&) {

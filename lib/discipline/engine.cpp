@@ -12,6 +12,7 @@
 #include "discipline/lock_state.hpp"
 #include "discipline/pulse_labeler.hpp"
 #include "discipline/quality.hpp"
+#include "discipline/receiver_wander.hpp"
 #include "discipline/temperature_feedforward.hpp"
 #include "discipline/temperature_model.hpp"
 #include "servo/servo.hpp"
@@ -92,6 +93,7 @@ class EngineImpl final : public Engine {
                                config.both_edges, config.pulse_width_s, config.relabel_after_s},
                  [this](const TimeReport& tr) { return leap_.tai_of_report(tr); }),
         ff_(config.feedforward_smoothing_s),
+        receiver_(config.receiver_navigation_wander_ns, config.receiver_settle_s),
         last_freq_ppb_(config.initial_freq_ppb) {
     status_.error_bound_ns = kInf;
     status_.quality = make_quality();
@@ -126,6 +128,9 @@ class EngineImpl final : public Engine {
     s.temp_coeff_sd_ppb_per_c = temp_.coefficient_sd();
     s.temperature_feedforward_active = ff_.active();
     s.temperature_feedforward_ppb = ff_.ppb();
+    s.receiver_mode = receiver_.mode();
+    s.receiver_wander_ns = receiver_.sd_ns_at(last_event_mono_ns_);
+    s.position_limited = receiver_.navigating();
     return s;
   }
 
@@ -158,6 +163,10 @@ class EngineImpl final : public Engine {
   }
   void on(const CarrierChange& e, Output& out) {
     carrier_.up = e.up;
+    periodic(e.mono_ns, false, out);
+  }
+  void on(const ReceiverModeChange& e, Output& out) {
+    receiver_.on_mode(e.mode, e.mono_ns);
     periodic(e.mono_ns, false, out);
   }
   void on(const Tick& e, Output& out) {
@@ -297,9 +306,10 @@ class EngineImpl final : public Engine {
     if (!servo_running()) return kInf;
     double sd = estimate_.predict(servo_time(t)).sd_ns;
     double temp_sd = temp_.usable_coefficient_sd() * hold_.temp_integral_c_s;
+    const double rx_sd = receiver_.sd_ns_at(t);
     double bound = config_.bound_sigmas *
                    std::sqrt(sd * sd + config_.reference_sd_ns * config_.reference_sd_ns +
-                             temp_sd * temp_sd) +
+                             temp_sd * temp_sd + rx_sd * rx_sd) +
                    jump_.ns_at(t);
     const servo::GateStatus gate = estimate_.gating();
     if (gate.consecutive_rejections >= 2) {
@@ -322,6 +332,7 @@ class EngineImpl final : public Engine {
   }
 
   void periodic(std::int64_t now, bool tick, Output& out) {
+    last_event_mono_ns_ = now;
     if (labeler_.reacquire_requested()) reacquire();
     const bool running = servo_running();
     const double since_pulse_s = static_cast<double>(now - last_.used_edge_mono_ns) * 1e-9;
@@ -372,6 +383,8 @@ class EngineImpl final : public Engine {
   EdgeCorrections corrections_;
   TemperatureModel temp_;
   TemperatureFeedForward ff_;
+  ReceiverWander receiver_;
+  std::int64_t last_event_mono_ns_ = 0;
   LastPulse last_;
   Hold hold_;
   FollowedJump jump_;

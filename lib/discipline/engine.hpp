@@ -42,6 +42,12 @@ struct EngineConfig {
   // does not reach the servo as an unexplained frequency step.
   bool temperature_feedforward = true;
   double feedforward_smoothing_s = 30;   // averaging of the readings between steps
+  // While the receiver is not in fixed mode (surveying, or navigating) its pulse carries the
+  // position solution's error (1 m ≈ 3.3 ns): the extra wander's 1σ, added in quadrature to
+  // reference_sd_ns in the bound. After the receiver fixes its position the term fades with
+  // receiver_settle_s (the servo still carries the last navigation error for a while).
+  double receiver_navigation_wander_ns = 15;
+  double receiver_settle_s = 300;
 };
 
 // Counters and the latest estimates, for status, metrics and the simulator's report.
@@ -73,6 +79,11 @@ struct EngineStatus {
   double temp_coeff_sd_ppb_per_c = 0;
   bool temperature_feedforward_active = false;
   double temperature_feedforward_ppb = 0;  // part of freq_ppb that cancels the temperature
+  ReceiverTimeMode receiver_mode = ReceiverTimeMode::unknown;  // last ReceiverModeChange
+  double receiver_wander_ns = 0;          // the receiver's term in the bound now (1σ)
+  // True while the bound is widened for the receiver's position (surveying or navigating):
+  // status says "receiver surveying (navigation mode): accuracy limited by position".
+  bool position_limited = false;
 };
 
 // What the engine does (engine.cpp; pieces in lock_state, pulse_labeler, edge_corrections,
@@ -105,6 +116,11 @@ struct EngineStatus {
 //   one pulse period after the last event. offsetScaledLogVariance: PTPVAR(1 s) = σ_y²(1 s)/3
 //   with σ_y² the Allan variance from the learned noise model (IEEE 1588-2008 7.6.3.3), as
 //   256·log2(var/s²) + 0x8000, moved only when it changes by more than one log2 unit.
+// - Receiver time mode (ReceiverModeChange): in survey_in or navigation mode the bound adds
+//   receiver_navigation_wander_ns (1σ) in quadrature to reference_sd_ns, so it stays true while
+//   the pulse wanders with the position solution; clockAccuracy follows the bound, clockClass
+//   is unchanged (6 when locked: the time is still traceable to GNSS). Back in fixed mode the
+//   term fades as exp(−t/receiver_settle_s). unknown (never told) changes nothing.
 class Engine {
  public:
   virtual ~Engine() = default;

@@ -60,8 +60,22 @@ struct Tick {
   std::int64_t mono_ns = 0;
 };
 
+// The GNSS receiver's time mode, as its own messages say (u-blox UBX-TIM-SVIN / CFG-TMODE):
+//   fixed       the antenna position is fixed (after a survey or entered): the best pulse
+//   survey_in   surveying its position; meanwhile it navigates, so the pulse carries the
+//               position solution's error
+//   navigation  position solved every epoch (no time mode): the same extra wander
+//   unknown     not watched (not a u-blox receiver, or no watcher): the engine assumes nothing
+enum class ReceiverTimeMode : std::uint8_t { unknown, fixed, survey_in, navigation };
+
+// The receiver's time mode changed (or was learned), at mono time mono_ns.
+struct ReceiverModeChange {
+  std::int64_t mono_ns = 0;
+  ReceiverTimeMode mode = ReceiverTimeMode::unknown;
+};
+
 using Event = std::variant<ExttsEvent, TimeReport, PulseReport, TemperatureReading,
-                           CarrierChange, Tick>;
+                           CarrierChange, Tick, ReceiverModeChange>;
 
 // ---- commands and reports out ---------------------------------------------------------------
 

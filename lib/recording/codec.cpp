@@ -185,6 +185,8 @@ void put_body(ByteWriter& w, const Body& body, std::int64_t stamp) {
           w.f64(b.offset_ns);
           w.i32(b.leap);
           w.boolean(b.delivered);
+        } else if constexpr (std::is_same_v<T, ReceiverMode>) {
+          w.u8(b.mode);
         } else {
           static_assert(std::is_same_v<T, Quality>);
           put_quality(w, b.quality);
@@ -302,6 +304,13 @@ Body get_body(std::uint8_t code, ByteReader& r, std::int64_t stamp) {
       return b;
     }
     case 17: return Quality{get_quality(r)};
+    case 18: {
+      const std::uint8_t mode = r.u8();
+      if (mode > static_cast<std::uint8_t>(discipline::ReceiverTimeMode::navigation)) {
+        throw ShortInput(fmt::format("unknown receiver time mode {}", mode));
+      }
+      return ReceiverMode{mode};
+    }
     default: throw ShortInput(fmt::format("unknown record type {}", code));
   }
 }

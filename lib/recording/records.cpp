@@ -13,7 +13,7 @@ namespace {
 constexpr std::array<std::string_view, std::variant_size_v<Body>> kNames = {
     "mono",        "realtime", "extts",    "phc_read",  "phc_failure", "gpio",
     "gpio_failure", "tod",     "tick",     "carrier",   "caps",        "pin_function",
-    "extts_enable", "frequency", "step",   "chrony",    "quality"};
+    "extts_enable", "frequency", "step",   "chrony",    "quality",     "receiver_mode"};
 
 std::string describe_tod(const gpsd::Event& e) {
   return std::visit(
@@ -92,6 +92,9 @@ std::string describe(const Body& body) {
         } else if constexpr (std::is_same_v<T, ChronySent>) {
           return fmt::format("{} system {} offset {:.17g} ns leap {}{}", name, b.system_ns,
                              b.offset_ns, b.leap, b.delivered ? "" : " (not delivered)");
+        } else if constexpr (std::is_same_v<T, ReceiverMode>) {
+          static constexpr const char* kModes[] = {"unknown", "fixed", "survey_in", "navigation"};
+          return fmt::format("{} {}", name, b.mode < 4 ? kModes[b.mode] : "?");
         } else {
           const discipline::ClockQuality& q = b.quality;
           return fmt::format("{} state {} class {} accuracy {:#x} variance {:#x} bound {:.17g} ns "

@@ -49,10 +49,14 @@ struct ChronySent {
   bool delivered = false;
 };
 struct Quality { discipline::ClockQuality quality; };
+// ---- inputs added later (appended: type codes never move) ----
+// A new receiver time mode handed to on_receiver (discipline::ReceiverTimeMode as u8): the
+// receiver watch's other fields only feed status, so only mode changes are recorded.
+struct ReceiverMode { std::uint8_t mode = 0; };
 
 using Body = std::variant<MonoRead, RealRead, ExttsRead, PhcReadings, PhcFailure, GpioFetch,
                           GpioFailure, TodEvents, Tick, Carrier, Caps, PinFunction, ExttsEnable,
-                          Frequency, Step, ChronySent, Quality>;
+                          Frequency, Step, ChronySent, Quality, ReceiverMode>;
 
 struct Record {
   std::int64_t mono_ns = 0;  // CLOCK_MONOTONIC when it was taken (the recorder's own read)

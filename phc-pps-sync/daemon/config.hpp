@@ -60,6 +60,10 @@ struct DaemonConfig {
   double holdover_limit_ns = kEngineDefaults.holdover_limit_ns;
   double max_freq_ppb = kEngineDefaults.max_freq_ppb;
   int degraded_clock_class = kEngineDefaults.degraded_clock_class;  // 52 or 187
+  // The receiver's time mode (docs/user-guide.md#receiver-watch): watched through gpsd's raw
+  // UBX stream; while it surveys or navigates the bound adds this wander (1 sigma).
+  bool receiver_watch = true;
+  double receiver_navigation_wander_ns = kEngineDefaults.receiver_navigation_wander_ns;
   // ---- time of day ----
   std::string tod_source = "gpsd";  // "gpsd" | "system"
   std::string gpsd_host = "127.0.0.1";

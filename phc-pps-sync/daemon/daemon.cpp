@@ -41,6 +41,7 @@
 #include "daemon/hardware.hpp"
 #include "daemon/io.hpp"
 #include "daemon/ptp4l_publisher.hpp"
+#include "daemon/receiver_watch.hpp"
 #include "daemon/recording_files.hpp"
 #include "daemon/record_control.hpp"
 #include "daemon/recording_header.hpp"
@@ -143,6 +144,7 @@ class Daemon {
     ec.pulse_width_s = config_.pulse_width_s;
     if (leap_table_) ec.tai_utc_s = leap_table_->tai_utc_at_utc(now_utc_s).value_or(37);
     ec.holdover_limit_ns = config_.holdover_limit_ns;
+    ec.receiver_navigation_wander_ns = config_.receiver_navigation_wander_ns;
     ec.degraded_clock_class = static_cast<std::uint8_t>(config_.degraded_clock_class);
     ec.leap_table = leap_table_;
     backend_->dictate(ec);
@@ -154,6 +156,14 @@ class Daemon {
     if (tod_ == nullptr) {
       own_tod_ = make_tod(config_);
       tod_ = own_tod_.get();
+    }
+    // The receiver's own state: the backend's (a simulated receiver), or gpsd's raw stream.
+    receiver_watch_ = backend_->receiver_watch();
+    if (receiver_watch_ == nullptr && !backend_->fixed_devices() && config_.receiver_watch &&
+        config_.tod_source == "gpsd") {
+      own_receiver_watch_ =
+          std::make_unique<GpsdReceiverWatch>(config_.gpsd_host, config_.gpsd_port);
+      receiver_watch_ = own_receiver_watch_.get();
     }
     status_ = std::make_unique<DaemonStatus>(config_.status, unix_now_s(), unix_now_s);
     publish_leap_expiry();
@@ -257,6 +267,29 @@ class Daemon {
     loop_.watch([this] { return link_ != nullptr ? link_->fd() : -1; }, [this](short) {
       if (const auto up = link_->read_change()) conductor_->on_carrier(recorder_.carrier(*up));
     });
+    watch_receiver();
+  }
+
+  // The receiver's own state (time mode, survey, antenna): the backend's watch, if any.
+  ReceiverWatch* receiver_watch() const { return receiver_watch_; }
+  void watch_receiver() {
+    const auto take = [this](std::optional<ReceiverStatus> s) {
+      if (!s) return;
+      conductor_->on_receiver(recorder_.receiver(*s));
+      update_status();
+    };
+    loop_.add_wake(
+        [this]() -> std::optional<std::int64_t> {
+          ReceiverWatch* r = receiver_watch();
+          return r != nullptr ? r->wake_mono_ns() : std::nullopt;
+        },
+        [this, take](std::int64_t now) {
+          if (ReceiverWatch* r = receiver_watch()) take(r->maintain(now));
+        });
+    loop_.watch([this] { return receiver_watch() != nullptr ? receiver_watch()->fd() : -1; },
+                [this, take](short) {
+                  if (ReceiverWatch* r = receiver_watch()) take(r->read(loop_.now_ns()));
+                });
   }
 
   // chronyd's view on /metrics: a chronyc child every chronyd_query_interval_s, its pipe
@@ -513,6 +546,8 @@ class Daemon {
   std::unique_ptr<conductor::Backend> backend_;
   std::unique_ptr<FileTemperature> file_temperature_;  // a reloaded temperature_file
   std::unique_ptr<TodSource> own_tod_;
+  std::unique_ptr<GpsdReceiverWatch> own_receiver_watch_;
+  ReceiverWatch* receiver_watch_ = nullptr;  // null: not watched
   phc::PtpClock* clock_ = nullptr;
   TodSource* tod_ = nullptr;
   LinkSource* link_ = nullptr;

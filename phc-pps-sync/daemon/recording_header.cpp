@@ -77,7 +77,9 @@ recording::Header make_header(const DaemonConfig& config, const RecordedRun& run
                             {"holdover_after_s", e.holdover_after_s},
                             {"tod_guard_s", e.tod_guard_s},
                             {"relabel_after_s", e.relabel_after_s},
-                            {"feedforward_smoothing_s", e.feedforward_smoothing_s}}) {
+                            {"feedforward_smoothing_s", e.feedforward_smoothing_s},
+                            {"receiver_navigation_wander_ns", e.receiver_navigation_wander_ns},
+                            {"receiver_settle_s", e.receiver_settle_s}}) {
     h[std::string("engine.") + k] = num(v);
   }
   h["engine.tai_utc_s"] = std::to_string(e.tai_utc_s);
@@ -115,6 +117,14 @@ RecordedRun recorded_run(const recording::Header& h) {
   e.tod_guard_s = number(h, "engine.tod_guard_s");
   e.relabel_after_s = number(h, "engine.relabel_after_s");
   e.feedforward_smoothing_s = number(h, "engine.feedforward_smoothing_s");
+  // Absent from recordings made before the receiver watch: they hold no receiver_mode record,
+  // so the defaults change nothing.
+  if (h.count("engine.receiver_navigation_wander_ns") != 0) {
+    e.receiver_navigation_wander_ns = number(h, "engine.receiver_navigation_wander_ns");
+  }
+  if (h.count("engine.receiver_settle_s") != 0) {
+    e.receiver_settle_s = number(h, "engine.receiver_settle_s");
+  }
   e.tai_utc_s = static_cast<int>(number(h, "engine.tai_utc_s"));
   e.both_edges = flag(h, "engine.both_edges");
   const double degraded = number(h, "engine.degraded_clock_class");

@@ -93,8 +93,32 @@ void publish_transfer(const TransferStatus& t, status::SystemClockMetrics& m) {
   publish_transfer_section(t, m.section);
 }
 
+status::ReceiverFacts receiver_facts(const std::optional<ReceiverStatus>& r,
+                                     const discipline::EngineStatus& e) {
+  status::ReceiverFacts f;
+  f.time_mode = time_mode_name(e.receiver_mode);
+  f.position_limited = e.position_limited;
+  f.wander_ns = e.receiver_wander_ns;
+  if (!r) return f;
+  f.watched = true;
+  f.connected = r->connected;
+  f.model = r->model;
+  f.firmware = r->firmware;
+  f.generation = r->generation;
+  f.time_mode = time_mode_name(r->mode);
+  f.survey_active = r->survey_active;
+  f.survey_duration_s = r->survey_duration_s;
+  f.survey_accuracy_m = r->survey_accuracy_m;
+  f.antenna = antenna_state_name(r->antenna);
+  f.jamming_indicator = r->jamming_indicator;
+  f.satellites_used = r->satellites_used;
+  f.timtp_present = r->timtp_present;
+  return f;
+}
+
 std::string status_key(const discipline::EngineStatus& s) {
-  return fmt::format("{}, clockClass {}", state_name(s.state), s.quality.clock_class);
+  return fmt::format("{}, clockClass {}{}", state_name(s.state), s.quality.clock_class,
+                     s.position_limited ? ", position-limited" : "");
 }
 
 std::string status_line(const discipline::EngineStatus& s) {
@@ -102,8 +126,10 @@ std::string status_line(const discipline::EngineStatus& s) {
     return fmt::format("acquiring, {} pulses seen, clockClass {}", s.pulses_seen,
                        s.quality.clock_class);
   }
-  return fmt::format("{}, PHC−TAI {:+.0f} ns, bound {}, clockClass {}", state_name(s.state),
-                     s.last_offset_ns, bound_text(s.error_bound_ns), s.quality.clock_class);
+  return fmt::format("{}, PHC−TAI {:+.0f} ns, bound {}, clockClass {}{}", state_name(s.state),
+                     s.last_offset_ns, bound_text(s.error_bound_ns), s.quality.clock_class,
+                     s.position_limited ? ", receiver surveying: accuracy limited by position"
+                                        : "");
 }
 
 DaemonStatus::DaemonStatus(const status::StatusConfig& config, double start_unix_s,
@@ -152,6 +178,8 @@ void DaemonStatus::update(const StatusSnapshot& s, double now) {
     phc_.ptp4l_updates_sent.set(s.ptp4l->sets_sent());
   }
   if (s.transfer != nullptr) publish_transfer(*s.transfer, system_);
+  receiver_.update(receiver_facts(s.conductor != nullptr ? s.conductor->receiver() : std::nullopt,
+                                  e));
   if (s.gpsd_connected) gpsd_.connected.set_bool(*s.gpsd_connected);
   if (s.conductor != nullptr) {
     gpsd_.fix_mode.set(s.conductor->gpsd_fix_mode());

@@ -14,6 +14,7 @@
 #include "status/endpoint.hpp"
 #include "status/http_config.hpp"
 #include "status/metrics.hpp"
+#include "status/receiver_metrics.hpp"
 
 namespace nanotime::ppsd {
 
@@ -26,6 +27,10 @@ class Ptp4lPublisher;
 std::string status_line(const discipline::EngineStatus& s);
 // The same, without the offset: changes only when something a human cares about changes.
 std::string status_key(const discipline::EngineStatus& s);
+
+// The receiver watch's state (nullopt: no watch) and the engine's view of it, for status.
+status::ReceiverFacts receiver_facts(const std::optional<ReceiverStatus>& r,
+                                     const discipline::EngineStatus& e);
 
 // The NTP half's figures as /metrics series and /status's "system" object.
 void publish_transfer(const TransferStatus& t, status::SystemClockMetrics& m);
@@ -69,6 +74,7 @@ class DaemonStatus {
   status::LeapFileMetrics leap_file_;
   status::StatusEndpoint http_;
   std::uint64_t last_pulses_seen_ = 0;
+  status::ReceiverMetrics receiver_{registry_};  // the receiver watch (registry_ comes first)
 };
 
 }  // namespace nanotime::ppsd

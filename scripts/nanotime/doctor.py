@@ -13,6 +13,8 @@ Each check prints one line -- OK / WARN / FAIL, what it saw -- and, unless OK, w
            with a GPIO PPS the GPIO - PHC difference (median, min) and its alarm; and whether
            chronyd's PHC0 `delay` in the drop-in covers that bound
   gpsd     gpsd answers, the receiver has a fix (TPV mode >= 2), gpsd sees the PPS
+  receiver phc-pps-sync's receiver watch (/status "receiver"): fixed time mode, antenna OK,
+           jamming low, UBX-TIM-TP arriving; else what to do (nanotime receiver configure)
   leap     tzdata's leap-seconds.list has not expired (WARN < 30 days)
   chrony   `chronyc -c sources`: PHC0 selected ('*'), reach 377
   nts      only when chrony serves NTS (ntsservercert): the certificate readable, not expired
@@ -62,11 +64,13 @@ TZDATA_LEAP_FILE = "/usr/share/zoneinfo/leap-seconds.list"
 PTP4L_UDS = "/var/run/ptp4l"
 GPSD_ADDRESS = ("127.0.0.1", 2947)
 
-CHECKS = ("config", "phc", "link", "pulses", "lock", "system", "gpsd", "leap", "chrony", "nts", "ptp4l", "daemons")
+CHECKS = ("config", "phc", "link", "pulses", "lock", "system", "gpsd", "receiver", "leap", "chrony",
+          "nts", "ptp4l", "daemons")
 NTP_UNIX_OFFSET_S = 2208988800  # 1900-01-01 to 1970-01-01
 DAY_S = 86400
 CHRONY_DROPIN = "/etc/chrony/conf.d/nanotime.conf"
 SLOW_READ_WARN = 0.05  # more than 5 % of PHC read requests too slow to use: a busy box
+JAMMING_HIGH = 100  # u-blox jamming indicator 0 (none) .. 255 (strong); the dashboard uses the same
 
 # Where each value is in phc-pps-sync's /status JSON (lib/status/status_json.hpp):
 #   ("top", key)                       -> doc[key]
@@ -633,6 +637,59 @@ class Doctor:
         qerr = "with qErr" if any("qErr" in r for r in pps) else "no qErr"
         return Result("gpsd", OK, f"{fix}, {len(pps)} PPS ({qerr}), {len(toff)} TOFF")
 
+    def check_receiver(self):
+        _, second, err = self.status_pair()
+        if err:
+            return Result("receiver", FAIL, f"cannot read phc-pps-sync's status ({err})",
+                          "is phc-pps-sync running? (systemctl status phc-pps-sync)")
+        rx = second.get("receiver") if isinstance(second, dict) else None
+        if not isinstance(rx, dict) or not rx.get("watched"):
+            return Result("receiver", OK, "not watched (receiver_watch = false, tod_source = "
+                          "\"system\", or an older phc-pps-sync): the bound assumes a fixed "
+                          "position")
+        if not rx.get("connected"):
+            return Result("receiver", WARN, "the receiver watch is not connected to gpsd",
+                          "see the gpsd check; journalctl -u phc-pps-sync")
+        model, mode = rx.get("model") or "", rx.get("time_mode") or "unknown"
+        if not model and mode == "unknown":
+            return Result("receiver", WARN, "no UBX messages from the receiver (not a u-blox, "
+                          "or its UBX output is off): time mode, antenna and jamming unknown",
+                          "for a u-blox timing receiver: nanotime receiver configure (enables "
+                          "TIM-TP, TIM-SVIN, MON-HW/MON-RF)")
+        verdict, problems, hints = OK, [], []
+
+        def finding(v, text, hint):
+            nonlocal verdict
+            verdict = v if RANK[v] > RANK[verdict] else verdict
+            problems.append(text)
+            hints.append(hint)
+
+        _receiver_mode_finding(rx, mode, finding)
+        antenna = rx.get("antenna") or "unknown"
+        if antenna in ("short", "open"):
+            finding(FAIL, f"antenna {'short circuit' if antenna == 'short' else 'open circuit'}",
+                    "check the antenna cable and connectors (an active antenna on a receiver "
+                    "that supervises it)")
+        elif antenna == "off":
+            finding(WARN, "antenna power off", "the receiver does not power the antenna: an "
+                    "active antenna needs it (receiver's antenna supply settings)")
+        jam = _num(rx.get("jamming_indicator"))
+        if jam is not None and jam > JAMMING_HIGH:
+            finding(WARN, f"jamming indicator {jam:.0f} of 255 (high)", "interference near "
+                    "the antenna or its cable: move it away from transmitters and switching "
+                    "supplies; check the cable's shield")
+        if not rx.get("timtp_present"):
+            finding(WARN, "no UBX-TIM-TP: the pulses' qErr is not corrected (a few ns worse)",
+                    "nanotime receiver configure (enables TIM-TP)")
+        sats = _num(rx.get("satellites_used"))
+        what = f"{model or 'receiver'}" + (f" ({rx['firmware']})" if rx.get("firmware") else "")
+        facts = f"{what}, {mode}, antenna {antenna}" + (
+            f", jamming {jam:.0f}" if jam is not None else "") + (
+            f", {sats:.0f} satellites" if sats is not None else "")
+        if verdict == OK:
+            return Result("receiver", OK, facts + ", TIM-TP present")
+        return Result("receiver", verdict, "; ".join(problems) + f" ({facts})", "; ".join(hints))
+
     def check_leap(self):
         # "" (phc-pps-sync does not read one): tzdata's list still matters to chronyd.
         rel = self.setting("leap_seconds_file") or TZDATA_LEAP_FILE
@@ -789,6 +846,26 @@ class Doctor:
         return [r for r in results if r is not None]  # None: not applicable here (nts)
 
 
+def _receiver_mode_finding(rx, mode, finding):
+    """The time mode's finding: only fixed mode gives the receiver's best pulse."""
+    if mode == "survey_in":
+        dur, acc = _num(rx.get("survey_duration_s")), _num(rx.get("survey_accuracy_m"))
+        progress = (f"{dur:.0f} s" if dur is not None else "") + (
+            f", ±{acc:.1f} m" if acc is not None else "")
+        finding(WARN, "receiver surveying its position" + (f" ({progress})" if progress else "")
+                + ": accuracy limited by position until the survey ends",
+                "wait for the survey to end (nanotime receiver status); if it never does, "
+                "loosen the survey's accuracy limit in [receiver] and run nanotime receiver "
+                "survey --restart")
+    elif mode == "navigation":
+        finding(WARN, "receiver not in a time mode (navigation): accuracy limited by position",
+                "nanotime receiver configure (survey-in), or nanotime receiver fix-position "
+                "with a surveyed position")
+    elif mode != "fixed":
+        finding(WARN, "receiver time mode unknown (no UBX-TIM-SVIN)",
+                "nanotime receiver configure (enables TIM-SVIN), then nanotime receiver status")
+
+
 def parse_pmc(text, dataset):
     """{field: value} of the first `dataset` response in pmc's output, {} if none."""
     fields, inside = {}, False
@@ -814,7 +891,7 @@ class _Parser(argparse.ArgumentParser):
 def parse_args(argv):
     p = _Parser(prog="nanotime-doctor",
                 description="Check a nanotime time server: PHC and pin, link, PPS pulses, lock, "
-                            "gpsd, leap-seconds.list, chronyd, ptp4l, the daemons.",
+                            "gpsd, the receiver, leap-seconds.list, chronyd, ptp4l, the daemons.",
                 epilog="Exit status: 0 all OK, 1 warnings, 2 failures, 64 usage. See "
                        "nanotime-doctor(8).")
     p.add_argument("--json", action="store_true", help="print the results as JSON")

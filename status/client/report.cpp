@@ -99,6 +99,75 @@ std::string bounds_line(const PhcSyncView& phc) {
   return fmt::format("NTP (system clock): {}; PTP (PHC): {}", ntp, format_bound(phc.error_bound_s));
 }
 
+namespace {
+
+// The receiver watch's object of /status ("receiver"), or nullptr when the daemon has none
+// (older) or watches no receiver.
+const JsonValue* watched_receiver(const std::optional<JsonValue>& status) {
+  if (!status) return nullptr;
+  const JsonValue* r = status->get("receiver");
+  if (r == nullptr) return nullptr;
+  const JsonValue* w = r->get("watched");
+  return w != nullptr && w->kind == JsonValue::Kind::boolean && w->boolean ? r : nullptr;
+}
+
+std::string field(const JsonValue& o, std::string_view key) {
+  const JsonValue* v = o.get(key);
+  return v != nullptr ? v->string_or("") : "";
+}
+double number_field(const JsonValue& o, std::string_view key) {
+  const JsonValue* v = o.get(key);
+  return v != nullptr ? v->number_or(std::nan("")) : std::nan("");
+}
+bool flag_field(const JsonValue& o, std::string_view key) {
+  const JsonValue* v = o.get(key);
+  return v != nullptr && v->kind == JsonValue::Kind::boolean && v->boolean;
+}
+
+// "ZED-F9T (TIM 2.20), survey_in 420 s ±2.5 m, antenna ok, jamming 17, 23 satellites, TIM-TP"
+std::string receiver_text(const JsonValue& r) {
+  if (!flag_field(r, "connected")) return "watch NOT connected to gpsd";
+  const std::string model = field(r, "model");
+  std::string o = model.empty() ? "unknown model" : model;
+  if (const std::string fw = field(r, "firmware"); !fw.empty()) o += fmt::format(" ({})", fw);
+  o += ", " + field(r, "time_mode");
+  if (flag_field(r, "survey_active")) {
+    o += fmt::format(" {} s", count(number_field(r, "survey_duration_s")));
+    const double acc = number_field(r, "survey_accuracy_m");
+    if (std::isfinite(acc)) o += fmt::format(" ±{:.1f} m", acc);
+  }
+  o += fmt::format(", antenna {}, jamming {}, {} satellites, TIM-TP {}", field(r, "antenna"),
+                   count(number_field(r, "jamming_indicator")),
+                   count(number_field(r, "satellites_used")),
+                   flag_field(r, "timtp_present") ? "yes" : "NO");
+  return o;
+}
+
+void write_receiver(JsonWriter& w, const std::optional<JsonValue>& status) {
+  w.key("receiver");
+  const JsonValue* r = watched_receiver(status);
+  if (r == nullptr) {
+    w.null();
+    return;
+  }
+  w.begin_object();
+  w.key("connected").value(flag_field(*r, "connected"));
+  w.key("model").value(field(*r, "model"));
+  w.key("firmware").value(field(*r, "firmware"));
+  w.key("time_mode").value(field(*r, "time_mode"));
+  w.key("survey_active").value(flag_field(*r, "survey_active"));
+  write_number(w, "survey_duration_s", number_field(*r, "survey_duration_s"));
+  write_number(w, "survey_accuracy_m", number_field(*r, "survey_accuracy_m"));
+  w.key("antenna").value(field(*r, "antenna"));
+  write_number(w, "jamming_indicator", number_field(*r, "jamming_indicator"));
+  write_number(w, "satellites_used", number_field(*r, "satellites_used"));
+  w.key("timtp_present").value(flag_field(*r, "timtp_present"));
+  w.key("note").value(field(*r, "note"));
+  w.end_object();
+}
+
+}  // namespace
+
 Report make_report(Report r) {
   HealthInput& in = r.input;
   in.phc = r.phc_status ? phc_sync_view(*r.phc_status) : PhcSyncView{};
@@ -141,6 +210,12 @@ std::string render_text(const Report& r) {
     o += fmt::format("  ptp4l          {}", reach == 1 ? "reachable" : reach == 0 ? "NOT reachable" : "–");
     if (reach == 1) o += fmt::format(", announces clockClass {}", plain(r.input.phc.ptp4l_clock_class));
     o += '\n';
+    if (const JsonValue* rx = watched_receiver(p)) {
+      o += fmt::format("  receiver       {}\n", receiver_text(*rx));
+      if (const std::string note = field(*rx, "note"); !note.empty()) {
+        o += fmt::format("                 {}\n", note);
+      }
+    }
   }
   if (r.bridge_expected) {
     const auto& b = r.bridge_status;
@@ -209,6 +284,7 @@ std::string render_json(const Report& r) {
     write_number(w, "gpio_disagreement_s", r.input.phc.gpio_disagreement_s);
     w.end_object();
   }
+  write_receiver(w, r.phc_status);
   w.end_object();
 
   w.key("gps_sock_bridge");

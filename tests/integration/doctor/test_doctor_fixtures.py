@@ -40,7 +40,8 @@ from doctorhelpers import FIXTURES, NOW, SOURCE, Scenario, check, run_doctor, ve
 sys.path.insert(0, os.path.join(SOURCE, "scripts"))
 from nanotime import doctor as doctor_tool  # noqa: E402
 
-CHECKS = ("config", "phc", "link", "pulses", "lock", "system", "gpsd", "leap", "chrony", "ptp4l", "daemons")
+CHECKS = ("config", "phc", "link", "pulses", "lock", "system", "gpsd", "receiver", "leap", "chrony",
+          "ptp4l", "daemons")
 LEAP_EXPIRY = 3991593600 - 2208988800  # healthy leap-seconds.list "#@": 2026-06-28 00:00 UTC
 
 
@@ -94,7 +95,7 @@ def healthy_text():
     with Scenario("healthy") as s:
         r = s.doctor()
         lines = r.stdout.splitlines()
-        check(r.returncode == 0 and len(lines) == 12, "healthy text: 11 lines + summary, exit 0")
+        check(r.returncode == 0 and len(lines) == 13, "healthy text: 12 lines + summary, exit 0")
         expected = [
             "OK   config   /etc/nanotime/nanotime.toml valid (interface eth0)",
             "OK   phc      /dev/ptp0 (bcm_phy_ptp) behind eth0; pin SYNC_OUT = EXTTS channel 0",
@@ -105,11 +106,13 @@ def healthy_text():
             "p50 47.5 µs, p99 52.1 µs, max 61.0 µs, 0.3 % slow (3 of 1000); GPIO − PHC (/dev/pps0) "
             "median 2.4 µs, min 1.9 µs",
             "OK   gpsd     3D fix, 4 PPS (with qErr), 4 TOFF",
+            "OK   receiver ZED-F9T (TIM 2.20), fixed, antenna ok, jamming 12, 24 satellites, "
+            "TIM-TP present",
             "OK   leap     leap-seconds.list valid until 2026-06-28 (146 days)",
             "OK   chrony   PHC0 selected, reach 377, offset +0 ns",
             "OK   ptp4l    port MASTER, announcing clockClass 6",
             "OK   daemons  phc-pps-sync active, gps-sock-bridge active",
-            "nanotime-doctor: 11 OK, 0 WARN, 0 FAIL",
+            "nanotime-doctor: 12 OK, 0 WARN, 0 FAIL",
         ]
         for want, got in zip(expected, lines):
             check(got == want, f"text: {want}")
@@ -159,8 +162,8 @@ def stopped():
                     f.write(data)
         r = s.doctor("--json")
         got, doc = verdicts(r)
-        want = expect(phc="FAIL", pulses="FAIL", lock="FAIL", system="FAIL", gpsd="FAIL", chrony="FAIL",
-                      ptp4l="FAIL", daemons="FAIL")
+        want = expect(phc="FAIL", pulses="FAIL", lock="FAIL", system="FAIL", gpsd="FAIL",
+                      receiver="FAIL", chrony="FAIL", ptp4l="FAIL", daemons="FAIL")
         check(got == want and r.returncode == 2, f"stopped: verdicts {got}, exit 2")
         msgs = {c["check"]: c["message"] for c in doc["checks"]}
         for c, part in (("phc", "pin function not set (SYNC_OUT = none)"),
@@ -170,6 +173,56 @@ def stopped():
                         ("ptp4l", "ptp4l does not answer on /var/run/ptp4l (domain 0)"),
                         ("daemons", "phc-pps-sync not running, gps-sock-bridge not running")):
             check(part in msgs[c], f"stopped: {c}: {msgs[c]}")
+
+
+def with_receiver(s, **fields):
+    """Rewrites the scenario's status documents with these receiver fields."""
+    for n in (1, 2):
+        path = os.path.join(s.dir, f"status.{n}.json")
+        with open(path) as f:
+            doc = json.load(f)
+        doc["receiver"].update(fields)
+        with open(path, "w") as f:
+            json.dump(doc, f)
+
+
+RECEIVER_SCENARIOS = [
+    # (fields, verdict, exit, message)
+    ({"time_mode": "survey_in", "survey_active": True, "survey_duration_s": 420,
+      "survey_accuracy_m": 2.5, "position_limited": True}, "WARN", 1,
+     "receiver surveying its position (420 s, ±2.5 m): accuracy limited by position until the "
+     "survey ends (ZED-F9T (TIM 2.20), survey_in, antenna ok, jamming 12, 24 satellites)"),
+    ({"time_mode": "navigation"}, "WARN", 1,
+     "receiver not in a time mode (navigation): accuracy limited by position (ZED-F9T (TIM "
+     "2.20), navigation, antenna ok, jamming 12, 24 satellites)"),
+    ({"antenna": "short", "jamming_indicator": 180, "timtp_present": False}, "FAIL", 2,
+     "antenna short circuit; jamming indicator 180 of 255 (high); no UBX-TIM-TP: the pulses' "
+     "qErr is not corrected (a few ns worse) (ZED-F9T (TIM 2.20), fixed, antenna short, "
+     "jamming 180, 24 satellites)"),
+    ({"model": "", "firmware": "", "time_mode": "unknown"}, "WARN", 1,
+     "no UBX messages from the receiver (not a u-blox, or its UBX output is off): time mode, "
+     "antenna and jamming unknown"),
+    ({"connected": False}, "WARN", 1, "the receiver watch is not connected to gpsd"),
+    ({"watched": False}, "OK", 0, None),
+]
+
+
+def receiver_findings():
+    """The receiver check on the healthy box with the receiver's state changed: each finding
+    with its verdict, exit status and a hint naming what to do."""
+    for fields, verdict, code, message in RECEIVER_SCENARIOS:
+        with Scenario("healthy") as s:
+            with_receiver(s, **fields)
+            r = s.doctor("--json")
+            got, doc = verdicts(r)
+            check(got == expect(receiver=verdict) and r.returncode == code,
+                  f"receiver {fields}: {got['receiver']}, exit {r.returncode}")
+            c = {c["check"]: c for c in doc["checks"]}["receiver"]
+            if message is not None:
+                check(c["message"] == message, f"receiver message: {c['message']}")
+            if verdict != "OK":
+                check("nanotime receiver" in c["hint"] or "gpsd" in c["hint"] or
+                      "cable" in c["hint"], f"receiver hint says what to do: {c['hint']}")
 
 
 class StatusServer:
@@ -292,10 +345,12 @@ def main():
     scenarios()
     healthy_text()
     stopped()
+    receiver_findings()
     status_over_http()
     settings_from_daemons()
     usage()
-    print(f"PASS: nanotime-doctor verdicts on {len(SCENARIOS) + 1} fixture scenarios, HTTP status, usage")
+    print(f"PASS: nanotime-doctor verdicts on {len(SCENARIOS) + 1} fixture scenarios, "
+          f"{len(RECEIVER_SCENARIOS)} receiver states, HTTP status, usage")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ inline std::vector<Record> one_of_each() {
   q.leap61 = true;
   q.time_traceable = true;
   add(Quality{q});
+  add(ReceiverMode{static_cast<std::uint8_t>(discipline::ReceiverTimeMode::survey_in)});
   return v;
 }
 

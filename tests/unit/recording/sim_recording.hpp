@@ -1,7 +1,7 @@
 #pragma once
 // A virtual-time simulated run recorded as the daemon records one: the World and the real
 // Conductor, the recorder's wrappers on every port given to the Conductor, the daemon's loop
-// (sim::drive's order: EXTTS, time of day, carrier, tick) with each handler's input passing
+// (sim::drive's order: EXTTS, time of day, carrier, receiver, tick) with each handler's input passing
 // through the recorder. The recording starts before Conductor::start() (origin "start").
 #include <cmath>
 #include <string>
@@ -72,6 +72,9 @@ inline void record_simulation(const sim::Profile& profile, std::int64_t duration
       if (const auto up = world.link().read_change()) c.on_carrier(rec.carrier(*up));
     }
     if (next_tick <= duration_s && now >= tick) {
+      if (conductor::ReceiverWatch* r = world.receiver_watch()) {  // [receiver] profiles
+        if (const auto state = r->maintain(now)) c.on_receiver(rec.receiver(*state));
+      }
       conductor::TemperatureSource* t = world.temperature();
       c.on_tick(rec.tick(t != nullptr ? t->read_celsius() : std::nullopt));
       ++next_tick;

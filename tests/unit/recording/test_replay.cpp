@@ -96,6 +96,41 @@ TEST_CASE("a recorded simulated run with faults replays identically") {
                                  << " raw), replay " << cpu << " s CPU");
 }
 
+TEST_CASE("a survey (receiver time mode changes) replays identically") {
+  // cm4-m8t with a 1 h survey: navigation wander in the pulses, the mode changes reach the
+  // engine (a wider bound, then fixed), recorded as receiver_mode records.
+  sim::Profile p = profile("cm4-m8t");
+  p.receiver.present = true;
+  p.receiver.survey_duration_s = 3600;
+  p.receiver.navigation_wander_ns = 12;
+  const discipline::EngineConfig ec = sim::engine_config(p, "kalman");
+  r::test::FileSink sink(r::Header{{"origin", "start"}});
+  struct Modes final : conductor::RecordSink {
+    r::test::FileSink* inner = nullptr;
+    std::vector<std::uint8_t> modes;
+    void write(const r::Record& rec) override {
+      if (const auto* m = std::get_if<r::ReceiverMode>(&rec.body)) modes.push_back(m->mode);
+      inner->write(rec);
+    }
+  } modes;
+  modes.inner = &sink;
+  r::test::record_simulation(p, 5400, ec, modes);
+  const std::string file = sink.finish();
+  using M = discipline::ReceiverTimeMode;
+  CHECK(modes.modes == std::vector<std::uint8_t>{static_cast<std::uint8_t>(M::survey_in),
+                                                 static_cast<std::uint8_t>(M::fixed)});
+  const conductor::ReplayResult res = replay(file, p, ec);
+  INFO((res.mismatch ? "at " + std::to_string(res.mismatch->mono_ns) + ": recorded " +
+                           res.mismatch->recorded + ", replayed " + res.mismatch->replayed
+                     : std::string("identical")));
+  CHECK(!res.mismatch);
+  CHECK(res.quality_changes > 0);
+  // Teeth: another wander term changes the published bound, and the replay says so.
+  discipline::EngineConfig other = ec;
+  other.receiver_navigation_wander_ns = 40;
+  CHECK(replay(file, p, other).mismatch);
+}
+
 TEST_CASE("a changed engine parameter is reported at the first differing command") {
   const sim::Profile p = profile("cm4-m8t");
   const discipline::EngineConfig ec = sim::engine_config(p, "pi");

@@ -53,6 +53,11 @@ ar1 = [ { tau_s = 2200, sigma_ns = 4.7 } ]
 sinusoid = [ { period_s = 86400, amp_ns = 7.5 }, { period_s = 43200, amp_ns = 2.5 } ]
 cable_delay_ns = 45
 
+[receiver]
+survey_duration_s = 3600
+navigation_wander_ns = 12
+navigation_wander_tau_s = 300
+
 [extts]
 delivery_delay_s = [0.0, 0.25]
 loss_probability = 0.14
@@ -141,6 +146,10 @@ TEST_CASE("every README key is read", "[unit]") {
   REQUIRE(p.gnss.sinusoid.size() == 2);
   CHECK(p.gnss.sinusoid[1].period_s == 43200);
   CHECK(p.gnss.ar1[0].tau_s == 2200);
+  CHECK(p.receiver.present);
+  CHECK(p.receiver.survey_duration_s == 3600);
+  CHECK(p.receiver.navigation_wander_ns == 12);
+  CHECK(p.receiver.navigation_wander_tau_s == 300);
   CHECK(p.extts.delivery_delay_max_s == 0.25);
   CHECK(p.extts.stale_duplicates);
   CHECK(p.tod.loss_probability == 0.01);
@@ -179,14 +188,17 @@ TEST_CASE("absent keys mean no effect; the defaults of the README", "[unit]") {
   CHECK(p.phc.resolution_ns == 1);
   CHECK_FALSE(p.temperature.present);
   CHECK_FALSE(p.gnss.qerr);
+  CHECK_FALSE(p.receiver.present);  // fixed mode from the start, no receiver watch
   CHECK(p.faults.pps_outage.empty());
 }
 
 TEST_CASE("unknown keys and sections are rejected with file:line", "[unit]") {
   CHECK(error_of("[phc]\nfreq_offset_ppb = 1\nwhite_fm = 2\n") ==
         "/p/bad.toml:3:1: [phc] white_fm: unknown key");
-  CHECK_THAT(error_of("[sim]\nseed = 1\n[receiver]\njitter_ns = 1\n"),
-             Contains("/p/bad.toml:3") && Contains("receiver: unknown section"));
+  CHECK_THAT(error_of("[sim]\nseed = 1\n[antenna]\njitter_ns = 1\n"),
+             Contains("/p/bad.toml:3") && Contains("antenna: unknown section"));
+  CHECK(error_of("[sim]\nseed = 1\n[receiver]\njitter_ns = 1\n") ==
+        "/p/bad.toml:4:1: [receiver] jitter_ns: unknown key");
   CHECK_THAT(error_of("[gnss]\nar1 = [ { tau_s = 1, sigma_ns = 2, sigma = 2 } ]\n"),
              Contains("/p/bad.toml:2") && Contains("sigma: unknown key"));
   CHECK_THAT(error_of("[[faults.pps_outage]]\nstart_s = 1\nduration_s = 2\nend_s = 3\n"),
