@@ -25,6 +25,7 @@
 #include "fault_windows.hpp"
 #include "kalman_limit.hpp"
 #include "oracle_limit.hpp"
+#include "recorded_bench.hpp"
 #include "sim/profile.hpp"
 #include "sim/report.hpp"
 #include "sim/simulation.hpp"
@@ -222,6 +223,7 @@ struct Options {
   bool svg_profile_given = false;
   bool system = false;
   bool check = false;
+  std::vector<std::string> recordings;  // --recording: field recordings beside the profiles
 };
 
 // Fills `o` from the command line. Returns the exit status when there is nothing to run:
@@ -246,6 +248,10 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
   app.add_flag("--system", o.system,
                "the NTP half instead: midpoint vs latch model vs GPIO-combined transfer per "
                "profile (kalman), with the profiles' transfer/ subdirectory");
+  app.add_option("--recording", o.recordings,
+                 "also re-run every servo on this field recording (repeatable; "
+                 "docs/recording.md#reservo)")
+      ->check(CLI::ExistingFile);
   app.add_flag("--check", o.check,
                "check issue #4's goals on the results (exit 1 if one fails); needs pi and kalman");
   try {
@@ -618,8 +624,16 @@ int main(int argc, char** argv) {
   const std::vector<Row> rows = rows_of(profiles.size(), o.servos, runs);
   // With the JSON on stdout, the table goes to stderr so that stdout stays parseable.
   std::FILE* table_out = o.json_path == "-" ? stderr : stdout;
-  const std::string json = print_table_and_json(o, profiles, runs, rows, table_out);
+  std::string json = print_table_and_json(o, profiles, runs, rows, table_out);
+  int recorded_status = 0;
+  if (!o.recordings.empty()) {
+    const nanotime::bench::RecordedRows rec =
+        nanotime::bench::run_recordings(o.recordings, o.servos, table_out);
+    json.insert(json.rfind("\n}"), ",\n  \"recordings\": " + rec.json);
+    recorded_status = rec.exit_status;
+  }
   if (const auto status = write_json(o.json_path, json)) return *status;
   if (const auto status = write_svg(o, runs, table_out)) return *status;
+  if (recorded_status != 0) return recorded_status;
   return o.check ? check_rows(profiles, runs, rows, table_out) : 0;
 }

@@ -8,7 +8,9 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
+#include <fstream>
 
 #include "sim/report.hpp"
 #include "sim/reservo.hpp"
@@ -253,4 +255,15 @@ TEST_CASE("re-servo of a cut recording uses what is there") {
   CHECK(res.pulses > 100);
   CHECK(res.duration_s < 600);
   CHECK_THROWS_AS(sim::reconstruct("not a recording at all"), r::FormatError);
+}
+
+// Writes a recorded simulated run (cm4-m8t-faults, PI, 6.4 h: past the PPS outage) to the file
+// $NANOTIME_RECORDING_OUT, for servo-bench --recording's test (tests/unit/recording/CMakeLists.txt).
+TEST_CASE("write a recording for the bench", "[.write]") {
+  const char* path = std::getenv("NANOTIME_RECORDING_OUT");
+  REQUIRE(path != nullptr);
+  const Tape tape = record_with_truth(profile("cm4-m8t-faults"), 23000, "pi");
+  std::ofstream out(path, std::ios::binary);
+  out << tape.file;
+  REQUIRE(out.good());
 }
