@@ -125,18 +125,50 @@ discipline::EngineConfig recorded_engine_config(const r::Header& h, const std::s
 
 namespace {
 
+// The mono instant at which the recorded PHC showed `edge_phc_ns`: from the PHC read next to
+// it (the Conductor reads right after each EXTTS event), moving back by the free-running PHC
+// time between them (the recorded steering between the two taken out; the oscillator's own
+// rate, ppm, is far below what matters for the steering's integral).
+std::int64_t capture_mono(const std::vector<ReadAt>& reads, const Steering& recorded,
+                          std::int64_t now, std::int64_t edge_phc_ns) {
+  const ReadAt* read = answer_at(reads, now);
+  while (read != nullptr && read->ok == nullptr) {
+    read = read == reads.data() ? nullptr : read - 1;
+  }
+  if (read == nullptr) return now;
+  const std::int64_t read_phc = read->ok->readings.reads.front().phc_ns;
+  const Steering::Phase read_s = recorded.at(read->mono_ns);
+  std::int64_t capture = now;
+  for (int i = 0; i < 3; ++i) {
+    const Steering::Phase cap_s = recorded.at(capture);
+    const double free_diff = static_cast<double>(edge_phc_ns - read_phc -
+                                                 (cap_s.steps_ns - read_s.steps_ns)) -
+                             (cap_s.frequency_ns - read_s.frequency_ns);
+    capture = std::clamp<std::int64_t>(read->mono_ns + std::llround(free_diff), now - 2 * kNs, now);
+  }
+  return capture;
+}
+
+std::vector<ReadAt> index_reads(const Reconstruction& rec) {
+  std::vector<ReadAt> reads;
+  for (const r::Record& x : rec.records) {
+    if (const auto* ok = std::get_if<r::PhcReadings>(&x.body)) {
+      if (!ok->readings.reads.empty()) reads.push_back({x.mono_ns, ok, nullptr});
+    } else if (const auto* f = std::get_if<r::PhcFailure>(&x.body)) {
+      reads.push_back({x.mono_ns, nullptr, f});
+    }
+  }
+  return reads;
+}
+
 class ReservoWorld final : public phc::PtpClock,
                            public conductor::Clocks,
                            public conductor::GpioPpsSource {
  public:
   ReservoWorld(const Reconstruction& rec, Steering& steering)
-      : rec_(rec), new_(steering), now_(rec.first_mono_ns) {
+      : rec_(rec), new_(steering), now_(rec.first_mono_ns), reads_(index_reads(rec)) {
     for (const r::Record& x : rec.records) {
-      if (const auto* ok = std::get_if<r::PhcReadings>(&x.body)) {
-        if (!ok->readings.reads.empty()) reads_.push_back({x.mono_ns, ok, nullptr});
-      } else if (const auto* f = std::get_if<r::PhcFailure>(&x.body)) {
-        reads_.push_back({x.mono_ns, nullptr, f});
-      } else if (const auto* g = std::get_if<r::GpioFetch>(&x.body)) {
+      if (const auto* g = std::get_if<r::GpioFetch>(&x.body)) {
         gpio_.push_back({x.mono_ns, g->edge});
       } else if (const auto* rt = std::get_if<r::RealRead>(&x.body)) {
         if (!real_minus_mono_) real_minus_mono_ = rt->ns - x.mono_ns;
@@ -200,7 +232,9 @@ class ReservoWorld final : public phc::PtpClock,
   std::string describe() const override { return "recorded GPIO PPS"; }
 
  private:
-  std::int64_t capture_mono(std::int64_t edge_phc_ns) const;
+  std::int64_t capture_mono(std::int64_t edge_phc_ns) const {
+    return sim::capture_mono(reads_, rec_.recorded, now_, edge_phc_ns);
+  }
   void note_free(std::int64_t phc_ns, Steering::Phase old_s);
 
   const Reconstruction& rec_;
@@ -214,29 +248,6 @@ class ReservoWorld final : public phc::PtpClock,
   double free_rate_ppb_ = 0;
   bool rate_known_ = false;
 };
-
-// The mono instant at which the recorded PHC showed `edge_phc_ns`: from the PHC read next to
-// it (the Conductor reads right after each EXTTS event), moving back by the free-running PHC
-// time between them (the recorded steering between the two taken out; the oscillator's own
-// rate, ppm, is far below what matters for the steering's integral).
-std::int64_t ReservoWorld::capture_mono(std::int64_t edge_phc_ns) const {
-  const ReadAt* read = answer_at(reads_, now_);
-  while (read != nullptr && read->ok == nullptr) {
-    read = read == reads_.data() ? nullptr : read - 1;
-  }
-  if (read == nullptr) return now_;
-  const std::int64_t read_phc = read->ok->readings.reads.front().phc_ns;
-  const Steering::Phase read_s = rec_.recorded.at(read->mono_ns);
-  std::int64_t capture = now_;
-  for (int i = 0; i < 3; ++i) {
-    const Steering::Phase cap_s = rec_.recorded.at(capture);
-    const double free_diff = static_cast<double>(edge_phc_ns - read_phc -
-                                                 (cap_s.steps_ns - read_s.steps_ns)) -
-                             (cap_s.frequency_ns - read_s.frequency_ns);
-    capture = std::clamp<std::int64_t>(read->mono_ns + std::llround(free_diff), now_ - 2 * kNs, now_);
-  }
-  return capture;
-}
 
 // The free-running rate, from edges a whole number of seconds apart.
 void ReservoWorld::note_free(std::int64_t phc_ns, Steering::Phase old_s) {
@@ -340,6 +351,20 @@ const transfer::LatchModel& latch_model_for(const Reconstruction& rec, const std
 }
 
 }  // namespace
+
+std::vector<FreeEdge> free_running_edges(const Reconstruction& rec) {
+  const std::vector<ReadAt> reads = index_reads(rec);
+  std::vector<FreeEdge> out;
+  for (const r::Record& x : rec.records) {
+    const auto* e = std::get_if<r::ExttsRead>(&x.body);
+    if (e == nullptr) continue;
+    for (const phc::ExttsRecord& edge : e->records) {
+      const std::int64_t capture = capture_mono(reads, rec.recorded, x.mono_ns, edge.phc_ns);
+      out.push_back({capture, edge.phc_ns, rec.recorded.at(capture)});
+    }
+  }
+  return out;
+}
 
 ReservoResult run_reservo(const Reconstruction& rec, discipline::Engine& engine,
                           const std::string& servo, const ReservoOptions& options) {

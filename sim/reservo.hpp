@@ -72,6 +72,18 @@ Reconstruction reconstruct(std::string_view file);
 discipline::EngineConfig recorded_engine_config(const recording::Header& h,
                                                 const std::string& servo);
 
+// The recorded EXTTS edges on the free-running PHC: at the instant each was captured
+// (estimated from the PHC read next to it), its recorded value minus the steering until then.
+struct FreeEdge {
+  std::int64_t capture_mono_ns = 0;
+  std::int64_t recorded_phc_ns = 0;
+  Steering::Phase steering;  // S_old at the capture
+  // free-running PHC − (a constant) at the capture: recorded − steps − frequency integral
+  std::int64_t free_ns() const { return recorded_phc_ns - steering.steps_ns; }
+  double free_frac_ns() const { return -steering.frequency_ns; }
+};
+std::vector<FreeEdge> free_running_edges(const Reconstruction& rec);
+
 struct ReservoOptions {
   std::string latch_model = "auto";  // "auto": the header's conductor.latch_model
   bool gpio_wire = true;             // false: ignore the recorded GPIO timestamps
