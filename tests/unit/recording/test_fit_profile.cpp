@@ -61,6 +61,10 @@ TEST_CASE("fit a profile from a recording", "[fit]") {
             << ", tick " << fit.resolution_ns << ", freq " << fit.freq_offset_ppb << " ("
             << p.phc.freq_offset_ppb << "); oracle " << oracle_f << " ns (profile without wander "
             << oracle_p << " ns)");
+  WARN("fit " << name << ": white FM " << fit.white_fm_ppb << ", flicker " << fit.flicker_fm_ppb
+              << ", rw " << fit.random_walk_fm_ppb_per_sqrt_s << ", white PM " << fit.white_pm_ns
+              << " (" << white_pm << "), sawtooth " << fit.sawtooth_pp_ns << "; oracle "
+              << oracle_f << " ns vs " << oracle_p << " ns");
   CHECK(fit.resolution_ns == p.phc.resolution_ns);
   CHECK(fit.qerr == g.qerr);
   if (g.qerr) CHECK(fit.sawtooth_pp_ns == Approx(g.sawtooth_pp_ns).epsilon(0.02));
