@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <ctime>
 
 #include "fit_profile.hpp"
 #include "oracle_limit.hpp"
@@ -105,4 +106,14 @@ TEST_CASE("the fitted profile's TOML reads back as a profile") {
   CHECK(p.gnss.sawtooth_pp_ns == Approx(8));
   CHECK(p.gnss.qerr);
   CHECK(p.gnss.ar1.empty());
+}
+
+// The cost of a fit of a day (bench/README.md#recorded-runs): `test_recording_fit "[cost]"`.
+TEST_CASE("cost of a fit of a day", "[.cost]") {
+  const sim::Profile p = profile("cm4-m8t-qerr");
+  const std::string file = recorded(p, 86400, "kalman");
+  const auto cpu = [] { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; };
+  const double t0 = cpu();
+  const bench::FittedNoise fit = bench::fit_noise(sim::reconstruct(file));
+  WARN("fit of a day: " << cpu() - t0 << " s CPU (reading included), " << fit.edges << " edges");
 }

@@ -267,3 +267,17 @@ TEST_CASE("write a recording for the bench", "[.write]") {
   out << tape.file;
   REQUIRE(out.good());
 }
+
+// The cost of a re-servo of a day (bench/README.md#recorded-runs): `test_recording_reservo "[cost]"`.
+TEST_CASE("cost of a re-servo of a day", "[.cost]") {
+  const sim::Profile p = profile("cm4-m8t-faults");
+  const Tape tape = record_with_truth(p, 86400, "pi");
+  const double t0 = cpu_s();
+  const sim::Reconstruction rec = sim::reconstruct(tape.file);
+  const double t1 = cpu_s();
+  auto engine = discipline::make_engine(sim::engine_config(p, "kalman"));
+  const sim::ReservoResult res = sim::run_reservo(rec, *engine, "kalman");
+  const double t2 = cpu_s();
+  WARN("a day of cm4-m8t-faults: reading " << t1 - t0 << " s CPU, re-servo " << t2 - t1
+                                          << " s CPU, " << res.pulses << " pulses");
+}
