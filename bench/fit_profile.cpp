@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -132,61 +133,65 @@ double basis(int term, double tau) {
   }
 }
 
+// Least squares on relative errors with only the terms in `mask`; nullopt when singular or a
+// coefficient is not positive.
+std::optional<std::array<double, kTerms>> solve_subset(
+    const std::vector<std::pair<double, double>>& points, int mask) {
+  std::vector<int> on;
+  for (int t = 0; t < kTerms; ++t) {
+    if (mask & (1 << t)) on.push_back(t);
+  }
+  const std::size_t k = on.size();
+  std::vector<double> a(k * k, 0), b(k, 0);
+  for (const auto& [tau, dev] : points) {
+    const double v = dev * dev;
+    for (std::size_t i = 0; i < k; ++i) {
+      const double bi = basis(on[i], tau) / v;
+      b[i] += bi;
+      for (std::size_t j = 0; j < k; ++j) a[i * k + j] += bi * basis(on[j], tau) / v;
+    }
+  }
+  for (std::size_t c = 0; c < k; ++c) {  // Gauss-Jordan with partial pivoting (k ≤ 4)
+    std::size_t piv = c;
+    for (std::size_t rr = c + 1; rr < k; ++rr) {
+      if (std::abs(a[rr * k + c]) > std::abs(a[piv * k + c])) piv = rr;
+    }
+    if (std::abs(a[piv * k + c]) < 1e-300) return std::nullopt;
+    for (std::size_t j = 0; j < k; ++j) std::swap(a[c * k + j], a[piv * k + j]);
+    std::swap(b[c], b[piv]);
+    for (std::size_t rr = 0; rr < k; ++rr) {
+      if (rr == c) continue;
+      const double f = a[rr * k + c] / a[c * k + c];
+      for (std::size_t j = 0; j < k; ++j) a[rr * k + j] -= f * a[c * k + j];
+      b[rr] -= f * b[c];
+    }
+  }
+  std::array<double, kTerms> coef{};
+  for (std::size_t i = 0; i < k; ++i) {
+    const double v = b[i] / a[i * k + i];
+    if (!(v > 0)) return std::nullopt;
+    coef[static_cast<std::size_t>(on[i])] = v;
+  }
+  return coef;
+}
+
 // Non-negative least squares on relative errors, by trying every subset of the four terms.
 std::array<double, kTerms> fit_terms(const std::vector<std::pair<double, double>>& points) {
   std::array<double, kTerms> best{};
   double best_cost = std::numeric_limits<double>::infinity();
   for (int mask = 1; mask < (1 << kTerms); ++mask) {
-    std::vector<int> on;
-    for (int t = 0; t < kTerms; ++t) {
-      if (mask & (1 << t)) on.push_back(t);
-    }
-    const std::size_t k = on.size();
-    std::vector<double> a(k * k, 0), b(k, 0);
+    const auto coef = solve_subset(points, mask);
+    if (!coef) continue;
+    double cost = 0;
     for (const auto& [tau, dev] : points) {
-      const double v = dev * dev;
-      for (std::size_t i = 0; i < k; ++i) {
-        const double bi = basis(on[i], tau) / v;
-        b[i] += bi;
-        for (std::size_t j = 0; j < k; ++j) a[i * k + j] += bi * basis(on[j], tau) / v;
-      }
+      double m = 0;
+      for (int t = 0; t < kTerms; ++t) m += (*coef)[static_cast<std::size_t>(t)] * basis(t, tau);
+      cost += (m / (dev * dev) - 1) * (m / (dev * dev) - 1);
     }
-    // Gaussian elimination (k ≤ 4).
-    for (std::size_t c = 0; c < k; ++c) {
-      std::size_t piv = c;
-      for (std::size_t rr = c + 1; rr < k; ++rr) {
-        if (std::abs(a[rr * k + c]) > std::abs(a[piv * k + c])) piv = rr;
-      }
-      if (std::abs(a[piv * k + c]) < 1e-300) goto next;
-      for (std::size_t j = 0; j < k; ++j) std::swap(a[c * k + j], a[piv * k + j]);
-      std::swap(b[c], b[piv]);
-      for (std::size_t rr = 0; rr < k; ++rr) {
-        if (rr == c) continue;
-        const double f = a[rr * k + c] / a[c * k + c];
-        for (std::size_t j = 0; j < k; ++j) a[rr * k + j] -= f * a[c * k + j];
-        b[rr] -= f * b[c];
-      }
+    if (cost < best_cost) {
+      best_cost = cost;
+      best = *coef;
     }
-    {
-      std::array<double, kTerms> coef{};
-      bool feasible = true;
-      for (std::size_t i = 0; i < k; ++i) {
-        coef[static_cast<std::size_t>(on[i])] = b[i] / a[i * k + i];
-        feasible = feasible && coef[static_cast<std::size_t>(on[i])] > 0;
-      }
-      if (!feasible) continue;
-      double cost = 0;
-      for (const auto& [tau, dev] : points) {
-        double m = 0;
-        for (int t = 0; t < kTerms; ++t) m += coef[static_cast<std::size_t>(t)] * basis(t, tau);
-        cost += (m / (dev * dev) - 1) * (m / (dev * dev) - 1);
-      }
-      if (cost < best_cost) {
-        best_cost = cost;
-        best = coef;
-      }
-    }
-  next:;
   }
   return best;
 }

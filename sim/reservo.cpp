@@ -333,6 +333,29 @@ class Watcher final : public conductor::ConductorObserver {
   std::uint64_t gpio_seen_ = 0;
 };
 
+}  // namespace
+
+// The Conductor ignores EXTTS events of another channel than its own: take the recorded one.
+conductor::ConductorOptions recorded_conductor_options(const r::Header& h) {
+  conductor::ConductorOptions co;
+  const auto get = [&](const char* key) -> std::optional<double> {
+    const auto it = h.find(key);
+    if (it == h.end()) return std::nullopt;
+    try {
+      return std::stod(it->second);
+    } catch (const std::exception&) {
+      return std::nullopt;  // advisory: a malformed value keeps the default
+    }
+  };
+  if (const auto v = get("conductor.pin"); v && *v >= 0) co.pin = static_cast<unsigned>(*v);
+  if (const auto v = get("conductor.channel"); v && *v >= 0) co.channel = static_cast<unsigned>(*v);
+  if (const auto v = get("conductor.cable_delay_shift_ns")) co.cable_delay_shift_ns = *v;
+  if (const auto v = get("conductor.gpio_latency_floor_max_ns")) co.gpio_check.latency_floor_max_ns = *v;
+  return co;
+}
+
+namespace {
+
 const transfer::LatchModel& latch_model_for(const Reconstruction& rec, const std::string& name) {
   std::string want = name;
   if (want == "auto") {
@@ -374,7 +397,7 @@ ReservoResult run_reservo(const Reconstruction& rec, discipline::Engine& engine,
   ReservoWorld world(rec, res.steering);
   CountingChrony chrony;
   Watcher watcher(res, rec.first_mono_ns);
-  conductor::ConductorOptions co;
+  conductor::ConductorOptions co = recorded_conductor_options(rec.header);
   co.log_events = false;
   co.latch_model = latch_model_for(rec, options.latch_model);
   res.latch_model = std::string(co.latch_model.name);

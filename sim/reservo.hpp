@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "conductor/conductor.hpp"
 #include "discipline/engine.hpp"
 #include "recording/records.hpp"
 #include "sim/report.hpp"
@@ -83,6 +84,10 @@ struct FreeEdge {
   double free_frac_ns() const { return -steering.frequency_ns; }
 };
 std::vector<FreeEdge> free_running_edges(const Reconstruction& rec);
+
+// The recorded daemon's Conductor options (header conductor.*: pin, channel, cable-delay shift,
+// GPIO latency floor); what the header lacks or garbles keeps its default.
+conductor::ConductorOptions recorded_conductor_options(const recording::Header& h);
 
 struct ReservoOptions {
   std::string latch_model = "auto";  // "auto": the header's conductor.latch_model

@@ -244,6 +244,26 @@ TEST_CASE("re-servo report: no truth, what the recording can know", "[reservo]")
   CHECK(json.find("\"true_error_ns\": null") != std::string::npos);
 }
 
+TEST_CASE("the recorded daemon's engine and conductor settings come from the header") {
+  const r::Header h{{"engine.cable_delay_ns", "57.5"}, {"engine.both_edges", "1"},
+                    {"engine.tai_utc_s", "38"}, {"engine.max_freq_ppb", "garbage"},
+                    {"conductor.channel", "1"}, {"conductor.pin", "2"},
+                    {"conductor.cable_delay_shift_ns", "-3.5"}};
+  const discipline::EngineConfig e = sim::recorded_engine_config(h, "pi");
+  CHECK(e.servo == "pi");
+  CHECK(e.cable_delay_ns == 57.5);
+  CHECK(e.both_edges);
+  CHECK(e.tai_utc_s == 38);
+  CHECK(e.max_freq_ppb == discipline::EngineConfig{}.max_freq_ppb);  // garbled: the default
+  const conductor::ConductorOptions co = sim::recorded_conductor_options(h);
+  CHECK(co.channel == 1);
+  CHECK(co.pin == 2);
+  CHECK(co.cable_delay_shift_ns == -3.5);
+  const conductor::ConductorOptions none = sim::recorded_conductor_options({});
+  CHECK(none.channel == 0);
+  CHECK(none.cable_delay_shift_ns == 0);
+}
+
 TEST_CASE("re-servo of a cut recording uses what is there") {
   const sim::Profile p = profile("cm4-m8t");
   const Tape tape = record_with_truth(p, 600, "kalman");
