@@ -1,5 +1,7 @@
 #include "fit_profile.hpp"
 
+#include "sim/phc.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -124,11 +126,33 @@ double adev(const std::vector<double>& x, const std::vector<std::uint32_t>& segm
   return std::sqrt(sum / (2.0 * static_cast<double>(count) * static_cast<double>(n * n)));
 }
 
+// The Allan variance at τ = n s of the simulator's flicker FM with a unit floor
+// (sim/phc.hpp: a sum of AR(1) frequency poles, τ_i = 10^(i/3) s, each of variance
+// ln(r)/(2·ln 2)), exactly: for each pole, var(ȳ_n) − cov(ȳ_n, next ȳ_n) of its n-second means.
+double flicker_avar(std::size_t n) {
+  const double ln_r = std::log(10.0) / 3.0;
+  const double s2 = ln_r / (2.0 * std::log(2.0));
+  const double nn = static_cast<double>(n);
+  double total = 0;
+  for (int i = 0; i < sim::SimulatedPhc::kFlickerPoles; ++i) {
+    const double a = std::exp(-1.0 / std::pow(10.0, i / 3.0));
+    // Σ_{m=1}^{n-1} (n − m) a^m and Σ_{m=1}^{2n-1} min(m, 2n − m) a^m over the two means' pairs.
+    double var_sum = nn, cross = 0, am = 1;
+    for (std::size_t m = 1; m < 2 * n; ++m) {
+      am *= a;
+      if (m < n) var_sum += 2 * static_cast<double>(n - m) * am;
+      cross += static_cast<double>(std::min(m, 2 * n - m)) * am;
+    }
+    total += s2 * (var_sum - cross) / (nn * nn);
+  }
+  return total;
+}
+
 double basis(int term, double tau) {
   switch (term) {
     case 0: return 3.0 / (tau * tau);  // white PM: σx²
     case 1: return 1.0 / tau;          // white FM: w²
-    case 2: return 1.0;                // flicker FM: f²
+    case 2: return flicker_avar(static_cast<std::size_t>(tau));  // flicker FM: f²
     default: return tau / 3.0;         // random-walk FM: r²
   }
 }

@@ -9,7 +9,8 @@
 // Its overlapping Allan variance at τ = 1, 2, 4, … s is fitted (non-negative least squares,
 // relative errors) with the four terms the simulator's models give (sim/phc.hpp):
 //   white PM (the pulse's own noise)  3·σx²/τ²,   white FM  w²/τ,
-//   flicker FM (flat floor)           f²,          random-walk FM  r²·τ/3.
+//   flicker FM f² × the simulator's own flicker at τ (a flat floor from τ ≈ 16 s, lower below),
+//   random-walk FM  r²·τ/3.
 // σx² is then split as the simulator draws it: the PHC's tick (res²/12, the tick being the
 // largest power of two dividing every recorded EXTTS value, at most 1024 ns), the sawtooth
 // (pp²/12, only without qErr) and the rest, reported as jitter_ns. The sawtooth's
