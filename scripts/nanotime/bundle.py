@@ -202,6 +202,10 @@ def gather_recording(bundle, duration_s, find_program):
         bundle.unavailable("recording", "--duration 0")
         return
     exe = find_program("nanotime-record")
+    sibling = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                           "nanotime-record")
+    if exe is None and os.access(sibling, os.X_OK):
+        exe = sibling  # the source tree: scripts/nanotime-record next to scripts/nanotime/
     if exe is None:
         bundle.unavailable("recording", "nanotime-record not found")
         return

@@ -53,6 +53,7 @@ EXPECTED = [
     "/usr/share/nanotime/systemd/ptp4l@.service.d/nanotime.conf",
     "/usr/share/nanotime/python/nanotime/setup.py",
     "/usr/share/nanotime/python/nanotime/doctor.py",
+    "/usr/share/nanotime/python/nanotime/bundle.py",
     "/usr/share/doc/nanotime/copyright",
 ]
 # Man pages: one for each page in the source tree (section from the file name).
