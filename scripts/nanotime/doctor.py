@@ -47,7 +47,8 @@ try:
 except ImportError:  # pragma: no cover
     tomllib = None
 
-from . import bundle, hw
+from . import hw
+from . import bundle  # nanotime doctor --bundle (bundle.py)
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 RANK = {OK: 0, WARN: 1, FAIL: 2}
