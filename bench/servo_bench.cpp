@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -25,6 +26,10 @@
 #include "fault_windows.hpp"
 #include "kalman_limit.hpp"
 #include "oracle_limit.hpp"
+#include "fit_profile.hpp"
+#include "recorded_bench.hpp"
+#include "recording/file.hpp"
+#include "sim/reservo.hpp"
 #include "sim/profile.hpp"
 #include "sim/report.hpp"
 #include "sim/simulation.hpp"
@@ -222,6 +227,9 @@ struct Options {
   bool svg_profile_given = false;
   bool system = false;
   bool check = false;
+  std::vector<std::string> recordings;  // --recording: field recordings beside the profiles
+  std::string fit_recording;             // --fit-profile: fit a profile to this recording
+  std::string fit_output = "-";          // --fit-output: where its TOML goes
 };
 
 // Fills `o` from the command line. Returns the exit status when there is nothing to run:
@@ -246,6 +254,16 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
   app.add_flag("--system", o.system,
                "the NTP half instead: midpoint vs latch model vs GPIO-combined transfer per "
                "profile (kalman), with the profiles' transfer/ subdirectory");
+  app.add_option("--recording", o.recordings,
+                 "also re-run every servo on this field recording (repeatable; "
+                 "docs/recording.md#reservo)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--fit-profile", o.fit_recording,
+                 "estimate a profile's noise parameters from this field recording, write its "
+                 "TOML (--fit-output) and run the oracle on it; no profile is run")
+      ->check(CLI::ExistingFile);
+  app.add_option("--fit-output", o.fit_output, "the fitted profile's TOML ('-': stdout)")
+      ->capture_default_str();
   app.add_flag("--check", o.check,
                "check issue #4's goals on the results (exit 1 if one fails); needs pi and kalman");
   try {
@@ -602,9 +620,41 @@ int check_rows(const std::vector<Profile>& profiles, const Runs& runs, const std
 
 }  // namespace
 
+// --fit-profile: the recording's noise parameters as a profile (fit_profile.hpp), and the
+// oracle on it. Exit 65 when the file is not a recording or has too few pulses.
+int run_fit(const Options& o) {
+  std::ifstream in(o.fit_recording, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  try {
+    const nanotime::sim::Reconstruction rec = nanotime::sim::reconstruct(bytes);
+    if (!rec.stop_message.empty()) fmt::print(stderr, "servo-bench: {}\n", rec.stop_message);
+    const nanotime::bench::FittedNoise fit = nanotime::bench::fit_noise(rec);
+    const std::string name = fs::path(o.fit_recording).stem().string();
+    const std::string toml = nanotime::bench::profile_toml(fit, fs::path(o.fit_recording).filename().string());
+    const Profile p = nanotime::bench::fitted_profile(fit, name);
+    const auto duration_s = static_cast<std::int64_t>(std::min(fit.duration_s, 86400.0));
+    const nanotime::bench::OracleResult oracle = nanotime::bench::oracle_run(p, 1, duration_s);
+    fmt::print(stderr, "{}: {} edges, {:.0f} s: white FM {:.3f} ppb, flicker {:.3f} ppb, random walk "
+               "{:.4f} ppb/sqrt(s), pulse noise {:.3f} ns (tick {} ns), sawtooth {:.2f} ns pp, "
+               "qErr {}; oracle on it: {:.2f} ns rms\n", name, fit.edges, fit.duration_s,
+               fit.white_fm_ppb, fit.flicker_fm_ppb, fit.random_walk_fm_ppb_per_sqrt_s,
+               fit.white_pm_ns, fit.resolution_ns, fit.sawtooth_pp_ns, fit.qerr ? "yes" : "no",
+               oracle.true_rms_ns);
+    if (const auto status = write_json(o.fit_output, toml)) return *status;
+  } catch (const nanotime::recording::FormatError& e) {
+    fmt::print(stderr, "servo-bench: {}: {}\n", o.fit_recording, e.what());
+    return 65;
+  } catch (const std::runtime_error& e) {
+    fmt::print(stderr, "servo-bench: {}: cannot fit: {}\n", o.fit_recording, e.what());
+    return 65;
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
   Options o;
   if (const auto status = parse_options(argc, argv, o)) return *status;
+  if (!o.fit_recording.empty()) return run_fit(o);
   std::vector<Profile> profiles;
   if (const auto status = load_contract_profiles(o, profiles)) return *status;
   if (o.system) return run_system(o, std::move(profiles));
@@ -618,8 +668,16 @@ int main(int argc, char** argv) {
   const std::vector<Row> rows = rows_of(profiles.size(), o.servos, runs);
   // With the JSON on stdout, the table goes to stderr so that stdout stays parseable.
   std::FILE* table_out = o.json_path == "-" ? stderr : stdout;
-  const std::string json = print_table_and_json(o, profiles, runs, rows, table_out);
+  std::string json = print_table_and_json(o, profiles, runs, rows, table_out);
+  int recorded_status = 0;
+  if (!o.recordings.empty()) {
+    const nanotime::bench::RecordedRows rec =
+        nanotime::bench::run_recordings(o.recordings, o.servos, table_out);
+    json.insert(json.rfind("\n}"), ",\n  \"recordings\": " + rec.json);
+    recorded_status = rec.exit_status;
+  }
   if (const auto status = write_json(o.json_path, json)) return *status;
   if (const auto status = write_svg(o, runs, table_out)) return *status;
+  if (recorded_status != 0) return recorded_status;
   return o.check ? check_rows(profiles, runs, rows, table_out) : 0;
 }

@@ -52,6 +52,7 @@ except ImportError:  # pragma: no cover
     tomllib = None
 
 from . import hw, nts_check
+from . import bundle  # nanotime doctor --bundle (bundle.py)
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 RANK = {OK: 0, WARN: 1, FAIL: 2}
@@ -919,9 +920,15 @@ def parse_args(argv):
     p.add_argument("--fixtures", metavar="DIR", help="take command outputs, status JSON and "
                    "gpsd reports from DIR instead of the system (tests)")
     p.add_argument("--now", type=float, metavar="UNIX_S", help="the current time (tests)")
+    bundle.add_arguments(p)
     args = p.parse_args(argv)
     if args.window < 0 or args.gpsd_seconds <= 0:
         p.error("--window must be >= 0 and --gpsd-seconds > 0")
+    if args.bundle:
+        try:
+            bundle.parse_duration(args.duration)
+        except ValueError as e:
+            p.error(f"--duration {e}")
     return args
 
 
@@ -943,4 +950,6 @@ def main(argv=None):
                 print(f"{'':14}-> {r.hint}")
         counts = {v: sum(r.verdict == v for r in results) for v in (OK, WARN, FAIL)}
         print(f"nanotime-doctor: {counts[OK]} OK, {counts[WARN]} WARN, {counts[FAIL]} FAIL")
+    if args.bundle:
+        return bundle.write(args, env, results, worst, code, find_program, sys.stderr)
     return code

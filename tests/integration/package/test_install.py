@@ -59,6 +59,7 @@ EXPECTED = [
     "/usr/share/nanotime/prometheus/nanotime-dashboard.json",
     "/usr/share/nanotime/prometheus/README.md",
     "/usr/share/nanotime/prometheus/tests/lock.yml",
+    "/usr/share/nanotime/python/nanotime/bundle.py",
     "/usr/share/doc/nanotime/copyright",
 ]
 # Man pages: one for each page in the source tree (section from the file name).
