@@ -17,7 +17,7 @@ into a timeline. Checks:
      longer firing once it tracks again;
   5. phc-pps-sync stopped at the end: NanotimePhcPpsSyncDown fires;
   5b. the receiver (the fake ZED-F9T, watched through gpsd): NanotimeReceiverNotInTimeMode
-     fires while it runs on factory settings (navigation) and never once the demo has
+     fires while it runs on factory settings (no time mode) and never once the demo has
      configured it (survey-in, then fixed); the dashboard's time-mode panel shows "fixed";
   6. the demo exits 0 in under 4 minutes, printing the alerts that fired.
 """
@@ -195,7 +195,7 @@ def main():
     # 5b. the receiver's time mode
     rx_alert = "NanotimeReceiverNotInTimeMode"
     check(any(rx_alert in names(e.get("firing", [])) for e in timeline if e["t"] < t_fixed),
-          f"{rx_alert} fires while the receiver navigates (factory settings)")
+          f"{rx_alert} fires before the receiver is configured (factory settings: no time mode)")
     check(not any(rx_alert in names(e.get("firing", []) + e.get("pending", []))
                   for e in timeline if e["t"] > t_fixed + 1),
           f"{rx_alert} is quiet once the receiver is fixed")
