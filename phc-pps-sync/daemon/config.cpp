@@ -154,6 +154,7 @@ DaemonConfig load_config(const config::Document& doc, PhcKeys phc) {
   config::Table t = doc.table(kSection);
   DaemonConfig c;
   key_table().read(t, c);
+  c.receiver_watch_set = t.node("receiver_watch") != nullptr;
   read_deprecated_status_listen(t, c);
   t.finish();
 

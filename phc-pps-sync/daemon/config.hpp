@@ -63,6 +63,9 @@ struct DaemonConfig {
   // The receiver's time mode (docs/user-guide.md#receiver-watch): watched through gpsd's raw
   // UBX stream; while it surveys or navigates the bound adds this wander (1 sigma).
   bool receiver_watch = true;
+  // Not a key: whether the file set receiver_watch itself. The realtime simulation watches
+  // gpsd's receiver only then (its World has no receiver of its own; daemon.cpp).
+  bool receiver_watch_set = false;
   double receiver_navigation_wander_ns = kEngineDefaults.receiver_navigation_wander_ns;
   // ---- time of day ----
   std::string tod_source = "gpsd";  // "gpsd" | "system"

@@ -158,8 +158,12 @@ class Daemon {
       tod_ = own_tod_.get();
     }
     // The receiver's own state: the backend's (a simulated receiver), or gpsd's raw stream.
+    // The realtime simulation without a simulated receiver watches gpsd's only when the file
+    // asks for it (receiver_watch = true): scripts/demo's real gpsd and fake u-blox receiver.
+    // Its pulses then stay the simulation's: the watched mode only changes the bound.
     receiver_watch_ = backend_->receiver_watch();
-    if (receiver_watch_ == nullptr && !backend_->fixed_devices() && config_.receiver_watch &&
+    const bool watch_gpsd = !backend_->fixed_devices() || config_.receiver_watch_set;
+    if (receiver_watch_ == nullptr && watch_gpsd && config_.receiver_watch &&
         config_.tod_source == "gpsd") {
       own_receiver_watch_ =
           std::make_unique<GpsdReceiverWatch>(config_.gpsd_host, config_.gpsd_port);

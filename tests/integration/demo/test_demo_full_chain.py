@@ -13,6 +13,10 @@ to the eye, what issue 5 asks for:
   4b. NTS: the client's `chronyc -N authdata` row for the server says NTS with cookies (the
      demo's own CA); the summary says tracking, the NTP client's offset (123 +- 40 us) with NTS,
      PHC0 selected as phc-pps-sync's /metrics reports chronyd, and the timings;
+  4c. the receiver (the fake ZED-F9T through gpsd): `nanotime receiver configure` applies all
+     its changes, survey-in among them; `nanotime receiver status` then says the survey finished
+     and the time mode is fixed; phc-pps-sync's receiver watch logged the modes it saw, ending
+     in fixed, and /status and the summary say fixed too;
   5. nothing is left afterwards: no process of its session, no namespace; and no sanitizer
      report in any daemon's log (run with --keep to read them; the test removes the directory).
 With DEMO_TEST_FAULTS=1 it runs `scripts/demo --faults` and checks, besides 1-5:
@@ -64,6 +68,23 @@ def check_faults(out):
         check(re.search(rf"^\s+{field}\s+{want}$", f3, re.M),
               f"after SIGTERM the grandmaster announces {field} {want}")
     check(re.search(r"PTP client: gm\.ClockClass 248 ", f3), "the PTP client sees clockClass 248")
+
+
+def check_receiver(out, status):
+    rx = section(out, "receiver: nanotime receiver configure")
+    m = re.search(r"^\s+(\d+) of (\d+) changes? applied$", rx, re.M)
+    check(m is not None and m.group(1) == m.group(2) and int(m.group(1)) > 0,
+          f"receiver configure: every change applied ({m.group(0).strip() if m else None})")
+    check(re.search(r"^\s+applied\s+CFG-TMODE-MODE: 0 -> 1$", rx, re.M),
+          "receiver configure: the time mode set to survey-in (CFG-TMODE-MODE 0 -> 1)")
+    check(re.search(r"^\s+time mode\s+fixed$", rx, re.M), "receiver status: time mode fixed")
+    check(re.search(r"^\s+survey\s+finished, 300 s, ", rx, re.M),
+          "receiver status: the 300 s survey finished")
+    modes = re.findall(r"^\s+receiver time mode: ([a-z_]+)$", rx, re.M)
+    check(modes[-1:] == ["fixed"] and "survey_in" in modes,
+          f"phc-pps-sync's receiver watch saw the survey and then fixed ({modes})")
+    check(re.search(r"nanotime_receiver_time_mode\s+fixed=1,", status, re.M),
+          "/status: nanotime_receiver_time_mode fixed")
 
 
 def main():
@@ -124,6 +145,7 @@ def main():
                         nts, re.M)
         check(row is not None and row.group(1) == "NTS" and int(row.group(2)) > 0,
               f"NTP client: authdata says NTS with cookies ({row.groups() if row else None})")
+        check_receiver(out, st)
         summary = section(out, "summary")
         check(re.search(r"^\s+locked:\s+tracking$", summary, re.M), "summary: locked: tracking")
         soff = float(number(r"NTP client:\s+([0-9.]+) us slow of the server", summary,
@@ -132,6 +154,8 @@ def main():
               f"summary: NTP client {soff:.1f} us slow (123 +- 40), NTS with cookies")
         check(re.search(r"chronyd:\s+PHC0 selected yes, root dispersion [0-9.]+ us", summary),
               "summary: phc-pps-sync's /metrics says chronyd selects PHC0")
+        check(re.search(r"^\s+receiver:\s+time mode fixed ", summary, re.M),
+              "summary: the receiver watch says fixed")
         check(re.search(r"timings:\s+build 0 s, then locked after \d+ s; total \d+ s", summary),
               "summary: timings (nothing built: the test's build is used)")
         if faults:

@@ -16,6 +16,9 @@ into a timeline. Checks:
   4. the antenna cut: NanotimeHoldover fires while phc-pps-sync is in holdover, and is no
      longer firing once it tracks again;
   5. phc-pps-sync stopped at the end: NanotimePhcPpsSyncDown fires;
+  5b. the receiver (the fake ZED-F9T, watched through gpsd): NanotimeReceiverNotInTimeMode
+     fires while it runs on factory settings (no time mode) and never once the demo has
+     configured it (survey-in, then fixed); the dashboard's time-mode panel shows "fixed";
   6. the demo exits 0 in under 4 minutes, printing the alerts that fired.
 """
 
@@ -41,11 +44,9 @@ LEAP_NOTICE_S = 30 * 86400  # nanotime:threshold_leap_file_notice_seconds
 # branch exports it, the demo must show it); "no value": excused also when it is exported as
 # NaN, because the demo has nothing to measure.
 NOT_IN_DEMO = {
-    "nanotime_pps_offset_seconds": ("no value", "the demo's test receiver has no PPS wire to gpsd"),
+    "nanotime_pps_offset_seconds": ("no value", "the demo's fake receiver has no PPS wire to gpsd"),
     "nanotime_chronyd_": ("absent", "chronyd's view on /metrics comes with branch chronyview"),
     "nanotime_leap_seconds_file_expiry_timestamp_seconds": ("absent", "comes with chronyd's view"),
-    "nanotime_receiver_": ("no value", "the receiver watch (branch watch) needs UBX, and the "
-                           "demo's test receiver speaks NMEA only"),
 }
 ALERT_TABLE = "ALERTS{"  # the "Firing alerts" table: data only while an alert fires
 
@@ -123,6 +124,8 @@ def main():
     shipped = read(RULES)
     with DemoRun(["--keep", "--faults", "--prometheus"]) as demo:
         demo.wait_for_output("== 9. prometheus", 60)
+        demo.wait_for_output("(nanotime receiver status: survey finished, time mode fixed", 90)
+        t_fixed = time.time()
         demo.wait_for_output("== server: chronyc sources", 150)  # printed once locked
         t_locked = time.time()
         work = demo.work_dir()
@@ -131,6 +134,11 @@ def main():
         check(loaded == live_rewrite(shipped),
               "Prometheus runs the shipped rules with only every for: set to 2s")
         queries, exported = check_dashboard_while_locked(ns)
+        mode_panels = [e for _, e in queries if "nanotime_receiver_time_mode" in e]
+        check(bool(mode_panels), "the dashboard has a receiver time-mode panel")
+        for expr, answer in zip(mode_panels, query_in_ns(ns, [{"expr": promql(e)} for e in mode_panels])):
+            modes = {r["metric"].get("mode") for r in answer.get("result", [])}
+            check(modes == {"fixed"}, f"the time-mode panel shows fixed ({modes}): {expr}")
 
         demo.wait_for_output("(the PPS is back", 150)
         timeline = read_timeline(work)
@@ -183,6 +191,14 @@ def main():
           "NanotimeHoldover has cleared once phc-pps-sync tracks again")
     back = [e for e in after if not (set(names(e.get("firing", []))) - allowed)]
     check(bool(back), "after the outage there is a poll with no alert firing again")
+
+    # 5b. the receiver's time mode
+    rx_alert = "NanotimeReceiverNotInTimeMode"
+    check(any(rx_alert in names(e.get("firing", [])) for e in timeline if e["t"] < t_fixed),
+          f"{rx_alert} fires before the receiver is configured (factory settings: no time mode)")
+    check(not any(rx_alert in names(e.get("firing", []) + e.get("pending", []))
+                  for e in timeline if e["t"] > t_fixed + 1),
+          f"{rx_alert} is quiet once the receiver is fixed")
 
     # 5. phc-pps-sync stopped
     check(any("NanotimePhcPpsSyncDown" in names(e.get("firing", [])) for e in timeline),

@@ -139,3 +139,17 @@ TEST_CASE("describe mentions the PHC and every output", "[unit]") {
   CHECK(d.find("/run/chrony.phc0.sock") != std::string::npos);
   CHECK(d.find("ptp4l_socket = \"\"") != std::string::npos);
 }
+
+// The realtime simulation watches gpsd's receiver only when the file sets receiver_watch
+// itself (daemon.cpp): the loader must tell "set" from "defaulted", whatever the value.
+TEST_CASE("receiver_watch: set in the file or defaulted", "[unit]") {
+  const DaemonConfig absent = parse("[phc-pps-sync]\n", PhcKeys::ignored);
+  CHECK(absent.receiver_watch);
+  CHECK_FALSE(absent.receiver_watch_set);
+  const DaemonConfig on = parse("[phc-pps-sync]\nreceiver_watch = true\n", PhcKeys::ignored);
+  CHECK(on.receiver_watch);
+  CHECK(on.receiver_watch_set);
+  const DaemonConfig off = parse("[phc-pps-sync]\nreceiver_watch = false\n", PhcKeys::ignored);
+  CHECK_FALSE(off.receiver_watch);
+  CHECK(off.receiver_watch_set);
+}
