@@ -35,19 +35,20 @@ bool Link::swallow_trailing_ack(const receiver::Frame& f) {
 
 template <class M>
 void Link::feed(M* m, const receiver::Bytes& bytes, std::uint64_t step) {
-  deframer_.feed(bytes);
+  parser_.feed(bytes);
   // Stop at the first item after the machine moved on: the rest belongs to the next request,
   // which must be sent first.
   while (m == nullptr || m->step() == step) {
-    const auto item = deframer_.next();
+    const auto item = parser_.next_item();
     if (!item) return;
-    if (const auto* f = std::get_if<receiver::Frame>(&*item)) {
-      if (verbose_) std::fprintf(stderr, "recv %02x %02x (%zu bytes)\n", f->cls, f->id, f->payload.size());
-      ubx::fold(state_, ubx::Frame{f->cls, f->id, f->payload}, now_ms() * 1'000'000);
-      if (swallow_trailing_ack(*f)) continue;
+    if (const auto* u = std::get_if<ubx::Frame>(&*item)) {
+      ubx::fold(state_, *u, now_ms() * 1'000'000);
+      const receiver::Frame f{u->msg_class, u->msg_id, u->payload};
+      if (verbose_) std::fprintf(stderr, "recv %02x %02x (%zu bytes)\n", f.cls, f.id, f.payload.size());
+      if (swallow_trailing_ack(f)) continue;
       if (m != nullptr) {
-        m->on_frame(*f);
-        if (m->step() != step && f->cls == receiver::kClsCfg) ++trailing_acks_[f->id];
+        m->on_frame(f);
+        if (m->step() != step && f.cls == receiver::kClsCfg) ++trailing_acks_[f.id];
       }
     } else {
       const auto& line = std::get<std::string>(*item);
