@@ -6,8 +6,6 @@
 
 namespace nanotime::receiver {
 
-Bytes encode(const Frame& f) { return ubx::encode(ubx::Frame{f.cls, f.id, f.payload}); }
-
 std::string hex(std::span<const std::uint8_t> bytes) {
   std::string s;
   for (const std::uint8_t b : bytes) s += fmt::format("{:02x}", b);

@@ -10,22 +10,18 @@
 #include <string>
 #include <vector>
 
+#include "ubx/frame.hpp"
+
 namespace nanotime::receiver {
 
 using Bytes = std::vector<std::uint8_t>;
 
-struct Frame {
-  std::uint8_t cls = 0;
-  std::uint8_t id = 0;
-  Bytes payload;
-  bool operator==(const Frame&) const = default;
-};
+using ubx::Frame;  // msg_class, msg_id, payload
 
 inline constexpr std::uint8_t kClsNav = 0x01, kClsAck = 0x05, kClsCfg = 0x06, kClsMon = 0x0A,
                               kClsTim = 0x0D;
 
-// B5 62 cls id len(LE16) payload ck_a ck_b (8-bit Fletcher over cls..payload).
-Bytes encode(const Frame& f);
+using ubx::encode;  // B5 62 class id len(LE16) payload ck_a ck_b
 std::string hex(std::span<const std::uint8_t> bytes);
 
 // Little-endian field access; out-of-range reads give nullopt (a short reply is not a crash).
