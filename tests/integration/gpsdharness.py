@@ -140,23 +140,10 @@ class GpsdProcess:
             return "(no log)"
 
 
-class Gpsd:
-    def __init__(self, delay_ms=180.0, fix=True, duration_s=600, port=None, workdir=None):
-        self.delay_ms = delay_ms
-        self.initial_fix = fix
-        self.duration_s = duration_s
-        self._own_dir = workdir is None
-        self.dir = workdir or tempfile.mkdtemp(prefix="nanotime-gpsd-")
-        self._gpsd = GpsdProcess(self.dir, port)
-        self.port = self._gpsd.port
-        self.receiver = None
-        self.pty = None
+class GpsdOnPty:
+    """What Gpsd and ubxharness.UbxGpsd share: a GpsdProcess in self._gpsd on a fake
+    receiver's pty; the subclass's start() and stop(). A `with` block always stops."""
 
-    @property
-    def proc(self):
-        return self._gpsd.proc
-
-    # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self):
         try:
             self.start()
@@ -169,6 +156,27 @@ class Gpsd:
         self.stop()
         return False
 
+    @property
+    def proc(self):
+        return self._gpsd.proc
+
+    def running(self):
+        return self._gpsd.running()
+
+
+class Gpsd(GpsdOnPty):
+    def __init__(self, delay_ms=180.0, fix=True, duration_s=600, port=None, workdir=None):
+        self.delay_ms = delay_ms
+        self.initial_fix = fix
+        self.duration_s = duration_s
+        self._own_dir = workdir is None
+        self.dir = workdir or tempfile.mkdtemp(prefix="nanotime-gpsd-")
+        self._gpsd = GpsdProcess(self.dir, port)
+        self.port = self._gpsd.port
+        self.receiver = None
+        self.pty = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
     def start(self, wait_s=20.0):
         args = [sys.executable, "-B", RECEIVER, "--delay-ms", str(self.delay_ms),
                 "--duration-s", str(self.duration_s)]
@@ -204,9 +212,6 @@ class Gpsd:
     def set_fix(self, fix):
         """Receiver reports a fix (True) or no fix (False) from its next burst on."""
         self.receiver.send_signal(signal.SIGUSR2 if fix else signal.SIGUSR1)
-
-    def running(self):
-        return self._gpsd.running()
 
     def wait_for_class(self, cls, timeout_s=20.0, predicate=None):
         """First report of class `cls` (and predicate) within timeout_s, else RuntimeError."""

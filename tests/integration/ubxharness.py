@@ -116,7 +116,7 @@ class RawClient:
                 return None
 
 
-class UbxGpsd:
+class UbxGpsd(gpsdharness.GpsdOnPty):
     def __init__(self, personality="m8t", time_scale=1.0, fake_args=(), gpsd_args=(),
                  duration_s=300, wait_s=25.0):
         self.personality = personality
@@ -134,23 +134,7 @@ class UbxGpsd:
         self.pty = None
         self.device = None
 
-    @property
-    def proc(self):
-        return self._gpsd.proc
-
     # -- lifecycle ----------------------------------------------------------------------------
-    def __enter__(self):
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
-
     def start(self, wait_for_device=True):
         args = [sys.executable, "-B", FAKE, "--personality", self.personality,
                 "--time-scale", str(self.time_scale), "--duration-s", str(self.duration_s),
@@ -261,9 +245,6 @@ class UbxGpsd:
         self._gpsd.check_alive()
         if self.fake is not None and self.fake.poll() is not None:
             raise RuntimeError("fake receiver exited with status {}".format(self.fake.returncode))
-
-    def running(self):
-        return self._gpsd.running()
 
     def read_log(self, tail=3000):
         return self._gpsd.read_log(tail)
