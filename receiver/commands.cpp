@@ -85,8 +85,7 @@ std::uint8_t layers(const Context& c) {
 
 // Copies the configuration in RAM to BBR and flash (CFG-CFG; the F9 accepts it too).
 bool save_now(Context& c) {
-  const ubx::Frame f = ubx::encode_cfg_cfg(ubx::cfg_save_all());
-  receiver::Poll p({{receiver::Frame{f.msg_class, f.msg_id, f.payload}, true, 0, 0, {}, "CFG-CFG save"}},
+  receiver::Poll p({{ubx::encode_cfg_cfg(ubx::cfg_save_all()), true, 0, 0, {}, "CFG-CFG save"}},
                    c.timing);
   c.link.run(p);
   return p.replies()[0].has_value();  // an ACK (a NAK or silence leaves none)
@@ -96,8 +95,7 @@ bool save_now(Context& c) {
 std::optional<ubx::Frame> poll_one(Context& c, std::uint8_t cls, std::uint8_t id, const char* what) {
   receiver::Poll p({{receiver::Frame{cls, id, {}}, false, cls, id, {}, what}}, c.timing);
   c.link.run(p);
-  if (!p.replies()[0]) return std::nullopt;
-  return ubx::Frame{cls, id, p.replies()[0]->payload};
+  return p.replies()[0];
 }
 
 std::optional<ubx::TimSvin> poll_svin(Context& c) {

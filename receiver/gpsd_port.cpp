@@ -1,6 +1,6 @@
 // Through gpsd 3.22: ?WATCH={"enable":true,"raw":2} makes gpsd pass the receiver's bytes
 // through unchanged (JSON replies to our own commands are mixed in as text lines, which the
-// deframer skips); ?DEVICE={"path":...,"hexdata":...} writes one frame (gpsd's limit: 255 bytes
+// frame parser hands out as lines); ?DEVICE={"path":...,"hexdata":...} writes one frame (gpsd's limit: 255 bytes
 // of binary per request). gpsd keeps the serial port, so its other clients see no gap.
 #include <fcntl.h>
 #include <netdb.h>

@@ -24,7 +24,7 @@ void Link::run(receiver::Poll& m) { drive(m); }
 void Link::run(receiver::Apply& m) { drive(m); }
 
 bool Link::swallow_trailing_ack(const receiver::Frame& f) {
-  if (f.cls != receiver::kClsAck || f.payload.size() < 2 || f.payload[0] != receiver::kClsCfg) {
+  if (f.msg_class != receiver::kClsAck || f.payload.size() < 2 || f.payload[0] != receiver::kClsCfg) {
     return false;
   }
   int& n = trailing_acks_[f.payload[1]];
@@ -35,19 +35,22 @@ bool Link::swallow_trailing_ack(const receiver::Frame& f) {
 
 template <class M>
 void Link::feed(M* m, const receiver::Bytes& bytes, std::uint64_t step) {
-  deframer_.feed(bytes);
+  parser_.feed(bytes);
   // Stop at the first item after the machine moved on: the rest belongs to the next request,
   // which must be sent first.
   while (m == nullptr || m->step() == step) {
-    const auto item = deframer_.next();
+    const auto item = parser_.next_item();
     if (!item) return;
-    if (const auto* f = std::get_if<receiver::Frame>(&*item)) {
-      if (verbose_) std::fprintf(stderr, "recv %02x %02x (%zu bytes)\n", f->cls, f->id, f->payload.size());
-      ubx::fold(state_, ubx::Frame{f->cls, f->id, f->payload}, now_ms() * 1'000'000);
-      if (swallow_trailing_ack(*f)) continue;
+    if (const auto* u = std::get_if<ubx::Frame>(&*item)) {
+      const ubx::Frame& f = *u;
+      if (verbose_) {
+        std::fprintf(stderr, "recv %02x %02x (%zu bytes)\n", f.msg_class, f.msg_id, f.payload.size());
+      }
+      ubx::fold(state_, f, now_ms() * 1'000'000);
+      if (swallow_trailing_ack(f)) continue;
       if (m != nullptr) {
-        m->on_frame(*f);
-        if (m->step() != step && f->cls == receiver::kClsCfg) ++trailing_acks_[f->id];
+        m->on_frame(f);
+        if (m->step() != step && f.msg_class == receiver::kClsCfg) ++trailing_acks_[f.msg_id];
       }
     } else {
       const auto& line = std::get<std::string>(*item);
@@ -128,7 +131,7 @@ std::optional<Identity> identify(Link& link, const receiver::Timing& t) {
   link.run(p);
   if (!p.replies()[0]) return std::nullopt;
   const auto& f = *p.replies()[0];
-  const auto v = ubx::decode_mon_ver(ubx::Frame{f.cls, f.id, f.payload});
+  const auto v = ubx::decode_mon_ver(f);
   if (const auto* e = std::get_if<ubx::DecodeError>(&v)) {
     Identity id;
     id.info.firmware = "(undecodable MON-VER: " + e->message + ")";

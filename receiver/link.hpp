@@ -11,6 +11,7 @@
 #include "port.hpp"
 #include "receiver/apply.hpp"
 #include "receiver/settings.hpp"
+#include "ubx/frame.hpp"
 #include "ubx/receiver_state.hpp"
 
 namespace nanotime::rcv {
@@ -40,7 +41,9 @@ class Link {
   Port& port_;
   std::int64_t deadline_ms_;
   bool verbose_;
-  receiver::Deframer deframer_;
+  // Frames and text lines (boot banner, gpsd's JSON). One gpsd read (8 KiB) can hold a hundred
+  // lines, all queued before the first is taken: room for every item of one read.
+  ubx::FrameParser parser_{ubx::ParserOptions{.text_lines = true, .max_queued = 8192 / 8}};
   ubx::ReceiverState state_;
   // A CFG message answered with its reply is followed by an ACK-ACK (gen 8 polls, VALGET);
   // counted per CFG id so that it is not taken for the ACK of a write sent next.

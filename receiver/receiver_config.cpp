@@ -1,6 +1,7 @@
 #include "receiver_config.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -22,25 +23,20 @@ std::string list_literal(const std::vector<double>& v) {
   return s + "]";
 }
 
-// [] or exactly three numbers, each in its range.
+// [] or exactly three numbers, each in its range (lib/config reads the numbers).
 config::Reader<std::vector<double>> triple(const std::string& shown, std::vector<config::Range> r) {
   return {"array", shown,
           [r](config::Table& t, const std::string& name, const std::vector<double>& def) {
-            const toml::node* n = t.node(name);
-            if (n == nullptr) return def;
-            const toml::array* a = n->as_array();
-            if (a == nullptr || (!a->empty() && a->size() != 3)) {
+            constexpr double kAny = std::numeric_limits<double>::max();
+            const std::vector<double> out = t.get_double_array(name, def, {-kAny, kAny});
+            if (!out.empty() && out.size() != 3) {
               t.fail(name, "must be [] or an array of three numbers");
             }
-            std::vector<double> out;
-            for (std::size_t i = 0; i < a->size(); ++i) {
-              const auto v = a->get(i)->value<double>();
-              if (!v) t.fail(name, "must be [] or an array of three numbers");
-              if (*v < r[i].min || *v > r[i].max || !std::isfinite(*v)) {
-                t.fail(name, fmt::format("element {} = {} is outside {}..{}", i + 1, *v, r[i].min,
-                                         r[i].max));
+            for (std::size_t i = 0; i < out.size(); ++i) {
+              if (out[i] < r[i].min || out[i] > r[i].max) {
+                t.fail(name, fmt::format("element {} = {} is outside {}..{}", i + 1, out[i],
+                                         r[i].min, r[i].max));
               }
-              out.push_back(*v);
             }
             return out;
           },

@@ -19,15 +19,15 @@ bool is_reset_sign(const std::string& line) {
 
 int answers(const Request& r, const Frame& f) {
   if (r.expect_ack) {
-    if (f.cls != kClsAck || f.payload.size() < 2) return 0;
-    if (f.payload[0] != r.frame.cls || f.payload[1] != r.frame.id) return 0;
-    return f.id == kIdAck ? 1 : f.id == kIdNak ? -1 : 0;
+    if (f.msg_class != kClsAck || f.payload.size() < 2) return 0;
+    if (f.payload[0] != r.frame.msg_class || f.payload[1] != r.frame.msg_id) return 0;
+    return f.msg_id == kIdAck ? 1 : f.msg_id == kIdNak ? -1 : 0;
   }
-  if (f.cls == kClsAck && f.id == kIdNak && f.payload.size() >= 2 &&
-      f.payload[0] == r.frame.cls && f.payload[1] == r.frame.id) {
+  if (f.msg_class == kClsAck && f.msg_id == kIdNak && f.payload.size() >= 2 &&
+      f.payload[0] == r.frame.msg_class && f.payload[1] == r.frame.msg_id) {
     return -1;  // a poll refused (e.g. VALGET of a key this firmware lacks)
   }
-  if (f.cls != r.cls || f.id != r.id || f.payload.size() < r.prefix.size()) return 0;
+  if (f.msg_class != r.cls || f.msg_id != r.id || f.payload.size() < r.prefix.size()) return 0;
   return std::equal(r.prefix.begin(), r.prefix.end(), f.payload.begin()) ? 1 : 0;
 }
 

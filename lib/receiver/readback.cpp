@@ -33,8 +33,8 @@ std::optional<std::size_t> field_offset(const M8Field& f, const Bytes& p) {
 std::string m8_identity(const M8Field& f) { return fmt::format("{:02x}:{}", f.id, hex(f.poll)); }
 
 void Readback::absorb(const Frame& r) {
-  if (r.cls != kClsCfg) return;
-  if (r.id == kIdValget) {
+  if (r.msg_class != kClsCfg) return;
+  if (r.msg_id == kIdValget) {
     std::size_t i = 4;  // version, layer, position
     while (i + 4 <= r.payload.size()) {
       const F9Key k{static_cast<std::uint32_t>(*get_le(r.payload, i, 4, false))};
@@ -47,10 +47,10 @@ void Readback::absorb(const Frame& r) {
   }
   // Gen 8 poll replies: CFG-MSG is identified by the polled class/id, CFG-TP5 by tpIdx.
   Bytes poll;
-  if (r.id == 0x01 && r.payload.size() >= 2) poll = {r.payload[0], r.payload[1]};
-  if (r.id == 0x31 && !r.payload.empty()) poll = {r.payload[0]};
+  if (r.msg_id == 0x01 && r.payload.size() >= 2) poll = {r.payload[0], r.payload[1]};
+  if (r.msg_id == 0x31 && !r.payload.empty()) poll = {r.payload[0]};
   M8Field ident;
-  ident.id = r.id;
+  ident.id = r.msg_id;
   ident.poll = poll;
   m8[m8_identity(ident)] = r.payload;
 }

@@ -56,7 +56,12 @@ std::string message_name(std::uint8_t msg_class, std::uint8_t msg_id) {
 }
 
 FrameParser::FrameParser(std::size_t max_payload_bytes)
-    : max_payload_bytes_(std::min<std::size_t>(max_payload_bytes, 0xFFFF)) {}
+    : FrameParser(ParserOptions{.max_payload_bytes = max_payload_bytes}) {}
+
+FrameParser::FrameParser(const ParserOptions& options)
+    : max_payload_bytes_(std::min<std::size_t>(options.max_payload_bytes, 0xFFFF)),
+      text_lines_(options.text_lines),
+      max_queued_(std::max<std::size_t>(options.max_queued, 1)) {}
 
 void FrameParser::reset() {
   buf_.clear();
@@ -76,11 +81,26 @@ void FrameParser::feed(std::span<const std::uint8_t> bytes) {
   }
 }
 
-std::optional<Frame> FrameParser::next() {
+std::optional<FrameParser::Item> FrameParser::next_item() {
   if (ready_.empty()) return std::nullopt;
-  Frame f = std::move(ready_.front());
+  Item item = std::move(ready_.front());
   ready_.pop_front();
-  return f;
+  return item;
+}
+
+std::optional<Frame> FrameParser::next() {
+  while (auto item = next_item()) {
+    if (auto* f = std::get_if<Frame>(&*item)) return std::move(*f);
+  }
+  return std::nullopt;
+}
+
+void FrameParser::push(Item item) {
+  if (ready_.size() >= max_queued_) {
+    ready_.pop_front();
+    ++queue_overflow_;
+  }
+  ready_.push_back(std::move(item));
 }
 
 void FrameParser::drop(std::size_t n) {
@@ -88,16 +108,50 @@ void FrameParser::drop(std::size_t n) {
   start_ += n;
 }
 
-// Looks for a frame at start_. A candidate that fails (absurd length, bad checksum) costs only
+namespace {
+bool starts_item(std::uint8_t b) { return b == kSync1 || b == '$' || b == '{'; }
+}  // namespace
+
+// A text line runs from '$' or '{' to '\n'. A sync byte before the newline is a frame cut into
+// the line (the receiver interleaves whole messages only, so the line is lost): the partial
+// line is dropped. False: the line is incomplete, wait for more bytes.
+bool FrameParser::take_line(const std::uint8_t* p, std::size_t avail) {
+  const std::uint8_t* end = p + avail;
+  const std::uint8_t* nl = std::find(p, end, std::uint8_t{'\n'});
+  const std::uint8_t* sync = std::find(p + 1, nl, kSync1);
+  if (sync != nl) {
+    drop(std::size_t(sync - p));
+    return true;
+  }
+  if (nl == end) {
+    if (avail <= kMaxLineBytes) return false;
+    drop(avail);
+    return true;
+  }
+  std::string line(p, nl);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  push(std::move(line));
+  ++lines_;
+  start_ += std::size_t(nl - p) + 1;
+  return true;
+}
+
+// Looks for a frame (or, with text_lines, a line) at start_. A candidate that fails (absurd length, bad checksum) costs only
 // its first sync byte, so a real frame that begins inside it is still found.
 void FrameParser::scan() {
   for (;;) {
     const std::size_t avail = buf_.size() - start_;
     const std::uint8_t* p = buf_.data() + start_;
-    const auto* sync = static_cast<const std::uint8_t*>(std::find(p, p + avail, kSync1));
-    if (sync != p) {
-      drop(std::size_t(sync - p));
+    const auto* first = text_lines_ ? std::find_if(p, p + avail, starts_item)
+                                    : std::find(p, p + avail, kSync1);
+    if (first != p) {
+      drop(std::size_t(first - p));
       continue;
+    }
+    if (avail == 0) break;
+    if (p[0] != kSync1) {
+      if (take_line(p, avail)) continue;
+      break;
     }
     if (avail < 2) break;
     if (p[1] != kSync2) {
@@ -118,16 +172,11 @@ void FrameParser::scan() {
       drop(1);
       continue;
     }
-    Frame f{p[2], p[3], std::vector<std::uint8_t>(p + kHeaderBytes, p + kHeaderBytes + len)};
-    if (ready_.size() >= kMaxQueuedFrames) {
-      ready_.pop_front();
-      ++queue_overflow_;
-    }
-    ready_.push_back(std::move(f));
+    push(Frame{p[2], p[3], std::vector<std::uint8_t>(p + kHeaderBytes, p + kHeaderBytes + len)});
     ++frames_;
     start_ += len + kOverheadBytes;
   }
-  // Compact: keep only the unscanned tail (less than one maximum frame).
+  // Compact: keep only the unscanned tail (less than one maximum frame or line).
   if (start_ > 0) {
     buf_.erase(buf_.begin(), buf_.begin() + std::ptrdiff_t(start_));
     start_ = 0;

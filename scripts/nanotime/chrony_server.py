@@ -22,6 +22,7 @@ import socket
 import subprocess
 import tempfile
 
+from .chrony_user import can_read, passwd_ids
 from .textedit import set_block
 
 SERVER_DROPIN = "etc/chrony/conf.d/nanotime-server.conf"
@@ -123,26 +124,6 @@ def group_id(tree, name):
     return None
 
 
-def user_ids(tree, name):
-    """(uid, gid) of `name` in the target's /etc/passwd, None when unknown."""
-    text = tree.read_text("etc/passwd") or ""
-    for line in text.splitlines():
-        f = line.split(":")
-        if len(f) >= 4 and f[0] == name and f[2].isdigit() and f[3].isdigit():
-            return int(f[2]), int(f[3])
-    return None
-
-
-def chrony_can_read(st, ids):
-    """Can the _chrony user (uid, gid) read a file with stat `st`? (no ACLs, no extra groups)"""
-    uid, gid = ids
-    if st.st_uid == uid:
-        return bool(st.st_mode & 0o400)
-    if st.st_gid == gid:
-        return bool(st.st_mode & 0o040)
-    return bool(st.st_mode & 0o004)
-
-
 # -- the plan -----------------------------------------------------------------------------------
 class NtsFiles:
     """What --nts needs written besides the drop-in (a generated pair), and the key to chgrp."""
@@ -158,13 +139,13 @@ def user_pair(tree, args, notes):
     cert = read_file(cert_path, "--nts-cert: cannot read")
     key = read_file(key_path, "--nts-key: cannot read")
     check_pair(cert, key, args.nts_cert, args.nts_key)
-    ids = user_ids(tree, "_chrony")
+    ids = passwd_ids(tree.read_text("etc/passwd") or "")
     if ids is None:
         notes.append("no _chrony user on this system: could not check that chronyd may read "
                      f"{args.nts_key}")
         return
     for path, shown in ((cert_path, args.nts_cert), (key_path, args.nts_key)):
-        if not chrony_can_read(os.stat(path), ids):
+        if not can_read(os.stat(path), ids):
             raise ServerError(f"{shown} is not readable by _chrony, and chronyd reads it after "
                               f"dropping root: chgrp _chrony {shown}; chmod 640 {shown}")
 

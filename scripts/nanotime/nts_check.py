@@ -9,6 +9,8 @@ import os
 import ssl
 import subprocess
 
+from .chrony_user import can_read, passwd_ids
+
 WARN_DAYS = 30
 DAY_S = 86400
 CONF_FILES = ("etc/chrony/chrony.conf", "etc/chrony/conf.d/*.conf")
@@ -37,23 +39,10 @@ def nts_files(root):
 
 def chrony_ids(root):
     try:
-        with open(under(root, "etc/passwd")) as f:
-            for line in f:
-                p = line.split(":")
-                if len(p) >= 4 and p[0] == "_chrony":
-                    return int(p[2]), int(p[3])
-    except (OSError, ValueError):
-        pass
-    return None
-
-
-def readable_by(st, ids):
-    uid, gid = ids
-    if st.st_uid == uid:
-        return bool(st.st_mode & 0o400)
-    if st.st_gid == gid:
-        return bool(st.st_mode & 0o040)
-    return bool(st.st_mode & 0o004)
+        with open(under(root, "etc/passwd"), errors="replace") as f:
+            return passwd_ids(f.read())
+    except OSError:
+        return None
 
 
 def not_after(path):
@@ -83,7 +72,7 @@ def check(root, now, asked):
         except OSError as e:
             problems.append(f"{path}: {e.strerror}")
             continue
-        if ids is not None and not readable_by(st, ids):
+        if ids is not None and not can_read(st, ids):
             problems.append(f"{path} not readable by _chrony")
         if directive != "ntsservercert":
             continue

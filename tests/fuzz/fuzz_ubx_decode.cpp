@@ -2,14 +2,20 @@
 // bytes, and the ReceiverState fold on whatever frames come out. Built only with
 // -DNANOTIME_FUZZ=ON and clang (tests/fuzz/CMakeLists.txt).
 // Checks, besides "no crash / no out-of-bounds read / no UB" (ASan, UBSan):
-//   - the parser's buffer stays within one maximum frame;
+//   - the parser's buffer stays within one maximum frame (or, keeping text lines, one line);
+//   - a parser keeping text lines finds the same frames, and its lines are whole: '$' or '{'
+//     first, no newline or sync byte inside, at most kMaxLineBytes;
 //   - every frame it returns re-encodes to bytes that parse back to the same frame;
 //   - every successful decode survives encode -> decode unchanged, and for the messages that
 //     keep every byte (ACK, TIM-TP, CFG-MSG, CFG-CFG, CFG-VALGET) re-encodes to the same payload.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <span>
+#include <string>
+#include <variant>
+#include <vector>
 
 #include "ubx/frame.hpp"
 #include "ubx/messages.hpp"
@@ -68,12 +74,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t cut = in.empty() ? 0 : data[0] % (in.size() + 1);
 
   FrameParser parser;
+  FrameParser text_parser(ParserOptions{.text_lines = true});
+  std::vector<Frame> frames, text_frames;
   ReceiverState state;
   std::int64_t now_ns = 0;
   for (auto part : {in.first(cut), in.subspan(cut)}) {
     parser.feed(part);
+    text_parser.feed(part);
     check(parser.buffered_bytes() <= kMaxPayloadBytes + kOverheadBytes);
+    check(text_parser.buffered_bytes() <= std::max(kMaxPayloadBytes + kOverheadBytes, kMaxLineBytes));
+    while (auto item = text_parser.next_item()) {
+      if (auto* f = std::get_if<Frame>(&*item)) {
+        text_frames.push_back(std::move(*f));
+        continue;
+      }
+      const auto& line = std::get<std::string>(*item);
+      check(!line.empty() && (line[0] == '$' || line[0] == '{') && line.size() <= kMaxLineBytes);
+      check(line.find('\n') == std::string::npos && line.find(char(kSync1)) == std::string::npos);
+    }
     while (auto f = parser.next()) {
+      frames.push_back(*f);
       check(f->payload.size() <= kMaxPayloadBytes);
       FrameParser again;
       again.feed(encode(*f));
@@ -85,5 +105,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       (void)tim_tp_present(state, now_ns);
     }
   }
+  if (parser.queue_overflow() == 0 && text_parser.queue_overflow() == 0) check(frames == text_frames);
   return 0;
 }

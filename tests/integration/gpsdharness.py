@@ -38,48 +38,112 @@ def find_gpsd():
     return path
 
 
+def json_objects(sock, deadline):
+    """The JSON objects gpsd sends on `sock`, one a line, until `deadline` (monotonic) or EOF;
+    lines that are not JSON are skipped."""
+    buf = b""
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.05, deadline - time.monotonic()))
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            return
+        if not chunk:
+            return
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            try:
+                yield json.loads(line)
+            except ValueError:
+                continue
+
+
 def read_reports(port, timeout_s, stop=None, pps=True):
     """Connect to gpsd, WATCH json(+pps), yield decoded reports until timeout_s or stop(obj)."""
     deadline = time.monotonic() + timeout_s
     with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
         watch = {"enable": True, "json": True, "pps": pps}
         s.sendall(("?WATCH=" + json.dumps(watch) + ";\n").encode())
-        buf = b""
-        while time.monotonic() < deadline:
-            s.settimeout(max(0.05, deadline - time.monotonic()))
-            try:
-                chunk = s.recv(65536)
-            except socket.timeout:
-                break
-            if not chunk:
-                break
-            buf += chunk
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                try:
-                    obj = json.loads(line)
-                except ValueError:
-                    continue
-                obj["_rx_time"] = time.time()
-                yield obj
-                if stop and stop(obj):
-                    return
+        for obj in json_objects(s, deadline):
+            obj["_rx_time"] = time.time()
+            yield obj
+            if stop and stop(obj):
+                return
 
 
-class Gpsd:
-    def __init__(self, delay_ms=180.0, fix=True, duration_s=600, port=None, workdir=None):
+def start_pty_source(args, what):
+    """Start a fake receiver whose first stdout line is "PTY <path>" -> (process, path)."""
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().split()
+    if len(line) != 2 or line[0] != "PTY":
+        end_process(proc)
+        proc.stdout.close()
+        raise RuntimeError("{} did not report its pty: {!r}".format(what, line))
+    return proc, line[1]
+
+
+def end_process(proc, sig=signal.SIGTERM):
+    """Send `sig` to `proc` if it still runs and reap it (SIGKILL after 5 s)."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class GpsdProcess:
+    """One gpsd in the foreground (-N) polling `device` without clients (-n, as nanotime-setup
+    configures it), with its own port, control socket, pid file and log (gpsd.log) in `workdir`,
+    so a system gpsd is never touched. No -G: loopback only."""
+
+    def __init__(self, workdir, port=None):
         self.gpsd = find_gpsd()
-        self.delay_ms = delay_ms
-        self.initial_fix = fix
-        self.duration_s = duration_s
+        self.dir = workdir
         self.port = port or free_tcp_port()
-        self._own_dir = workdir is None
-        self.dir = workdir or tempfile.mkdtemp(prefix="nanotime-gpsd-")
-        self.receiver = None
         self.proc = None
-        self.pty = None
+        self._log = None
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self, device, extra_args=()):
+        if self._log:
+            self._log.close()
+        self._log = open(os.path.join(self.dir, "gpsd.log"), "ab")
+        self.proc = subprocess.Popen(
+            [self.gpsd, "-N", "-n", "-S", str(self.port),
+             "-F", os.path.join(self.dir, "gpsd.sock"),
+             "-P", os.path.join(self.dir, "gpsd.pid")] + list(extra_args) + [device],
+            stdout=self._log, stderr=subprocess.STDOUT)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc is not None:
+            end_process(self.proc, sig)
+        self.proc = None
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def check_alive(self):
+        if self.proc is not None and self.proc.poll() is not None:
+            raise RuntimeError("gpsd exited with status {}; log: {}".format(
+                self.proc.returncode, self.read_log()))
+
+    def read_log(self, tail=2000):
+        try:
+            with open(os.path.join(self.dir, "gpsd.log"), "rb") as f:
+                return f.read().decode(errors="replace")[-tail:]
+        except (OSError, TypeError):
+            return "(no log)"
+
+
+class GpsdOnPty:
+    """What Gpsd and ubxharness.UbxGpsd share: a GpsdProcess in self._gpsd on a fake
+    receiver's pty; the subclass's start() and stop(). A `with` block always stops."""
+
     def __enter__(self):
         try:
             self.start()
@@ -92,40 +156,44 @@ class Gpsd:
         self.stop()
         return False
 
+    @property
+    def proc(self):
+        return self._gpsd.proc
+
+    def running(self):
+        return self._gpsd.running()
+
+
+class Gpsd(GpsdOnPty):
+    def __init__(self, delay_ms=180.0, fix=True, duration_s=600, port=None, workdir=None):
+        self.delay_ms = delay_ms
+        self.initial_fix = fix
+        self.duration_s = duration_s
+        self._own_dir = workdir is None
+        self.dir = workdir or tempfile.mkdtemp(prefix="nanotime-gpsd-")
+        self._gpsd = GpsdProcess(self.dir, port)
+        self.port = self._gpsd.port
+        self.receiver = None
+        self.pty = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
     def start(self, wait_s=20.0):
         args = [sys.executable, "-B", RECEIVER, "--delay-ms", str(self.delay_ms),
                 "--duration-s", str(self.duration_s)]
         if not self.initial_fix:
             args.append("--no-fix")
-        self.receiver = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-        line = self.receiver.stdout.readline().split()
-        if len(line) != 2 or line[0] != "PTY":
-            raise RuntimeError("test receiver did not report its pty: {!r}".format(line))
-        self.pty = line[1]
+        self.receiver, self.pty = start_pty_source(args, "test receiver")
         self.start_gpsd(wait_s)
 
     def start_gpsd(self, wait_s=20.0):
         """Start gpsd on the receiver's pty and wait (bounded) for its first TPV."""
-        self._gpsd_log = open(os.path.join(self.dir, "gpsd.log"), "ab")
-        # -N foreground, -n poll the device without clients (reports start at once),
-        # private port/control socket/pid file.
-        self.proc = subprocess.Popen(
-            [self.gpsd, "-N", "-n", "-S", str(self.port),
-             "-F", os.path.join(self.dir, "gpsd.sock"),
-             "-P", os.path.join(self.dir, "gpsd.pid"), self.pty],
-            stdout=self._gpsd_log, stderr=subprocess.STDOUT)
+        self._gpsd.start(self.pty)
         self.wait_for_class("TPV", wait_s, lambda o: o.get("mode", 0) >= 2)
 
     def stop(self):
         self.kill(sig=signal.SIGTERM)
         if self.receiver is not None:
-            if self.receiver.poll() is None:
-                self.receiver.terminate()
-                try:
-                    self.receiver.wait(5)
-                except subprocess.TimeoutExpired:
-                    self.receiver.kill()
-                    self.receiver.wait()
+            end_process(self.receiver)
             self.receiver.stdout.close()
             self.receiver = None
         if self._own_dir and self.dir:
@@ -134,17 +202,7 @@ class Gpsd:
 
     def kill(self, sig=signal.SIGKILL):
         """Stop gpsd (SIGKILL by default: a crash); the receiver keeps writing to the pty."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-        self._gpsd_log.close()
+        self._gpsd.stop(sig)
 
     def restart(self, wait_s=20.0):
         self.kill()
@@ -155,17 +213,12 @@ class Gpsd:
         """Receiver reports a fix (True) or no fix (False) from its next burst on."""
         self.receiver.send_signal(signal.SIGUSR2 if fix else signal.SIGUSR1)
 
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
     def wait_for_class(self, cls, timeout_s=20.0, predicate=None):
         """First report of class `cls` (and predicate) within timeout_s, else RuntimeError."""
         deadline = time.monotonic() + timeout_s
         last_error = None
         while time.monotonic() < deadline:
-            if self.proc is not None and self.proc.poll() is not None:
-                raise RuntimeError("gpsd exited with status {}; log: {}".format(
-                    self.proc.returncode, self.read_log()))
+            self._gpsd.check_alive()
             try:
                 for obj in read_reports(self.port, deadline - time.monotonic()):
                     if obj.get("class") == cls and (predicate is None or predicate(obj)):
@@ -181,8 +234,4 @@ class Gpsd:
         return list(read_reports(self.port, seconds, pps=pps))
 
     def read_log(self):
-        try:
-            with open(os.path.join(self.dir, "gpsd.log"), "rb") as f:
-                return f.read().decode(errors="replace")[-2000:]
-        except OSError:
-            return "(no log)"
+        return self._gpsd.read_log()

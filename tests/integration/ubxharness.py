@@ -20,7 +20,6 @@ import os
 import shutil
 import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import threading
@@ -117,78 +116,45 @@ class RawClient:
                 return None
 
 
-class UbxGpsd:
+class UbxGpsd(gpsdharness.GpsdOnPty):
     def __init__(self, personality="m8t", time_scale=1.0, fake_args=(), gpsd_args=(),
                  duration_s=300, wait_s=25.0):
-        self.gpsd = gpsdharness.find_gpsd()
         self.personality = personality
         self.time_scale = time_scale
         self.fake_args = list(fake_args)
         self.gpsd_args = list(gpsd_args)
         self.duration_s = duration_s
         self.wait_s = wait_s
-        self.port = gpsdharness.free_tcp_port()
         self.dir = tempfile.mkdtemp(prefix="nanotime-ubx-")
+        self._gpsd = gpsdharness.GpsdProcess(self.dir)
+        self.port = self._gpsd.port
         self.state_path = os.path.join(self.dir, "state.json")
         self.control_path = os.path.join(self.dir, "control.sock")
         self.fake = None
-        self.proc = None
         self.pty = None
         self.device = None
-        self._log = None
 
     # -- lifecycle ----------------------------------------------------------------------------
-    def __enter__(self):
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
-
     def start(self, wait_for_device=True):
         args = [sys.executable, "-B", FAKE, "--personality", self.personality,
                 "--time-scale", str(self.time_scale), "--duration-s", str(self.duration_s),
                 "--state-file", self.state_path, "--control", self.control_path] + self.fake_args
-        self.fake = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-        line = self.fake.stdout.readline().split()
-        if len(line) != 2 or line[0] != "PTY":
-            raise RuntimeError("fake receiver did not report its pty: {!r}".format(line))
-        self.pty = line[1]
+        self.fake, self.pty = gpsdharness.start_pty_source(args, "fake receiver")
         self.start_gpsd()
         if wait_for_device:
             self.device = self.wait_for_device(self.wait_s)
             self.settle()
 
     def start_gpsd(self):
-        self._log = open(os.path.join(self.dir, "gpsd.log"), "ab")
-        # -N foreground, -n poll the device without clients (as nanotime-setup configures),
-        # -D 4 so the log shows every byte gpsd writes to the receiver; no -G: loopback only.
-        # Private port, control socket and pid file, so a system gpsd is never touched.
-        self.proc = subprocess.Popen(
-            [self.gpsd, "-N", "-n", "-D", "4", "-S", str(self.port),
-             "-F", os.path.join(self.dir, "gpsd.sock"),
-             "-P", os.path.join(self.dir, "gpsd.pid")] + self.gpsd_args + [self.pty],
-            stdout=self._log, stderr=subprocess.STDOUT)
+        # -D 4 so the log shows every byte gpsd writes to the receiver.
+        self._gpsd.start(self.pty, ["-D", "4"] + self.gpsd_args)
 
     def stop(self):
-        for proc in (self.proc, self.fake):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        self._gpsd.stop()
         if self.fake is not None:
+            gpsdharness.end_process(self.fake)
             self.fake.stdout.close()
-        if self._log:
-            self._log.close()
-        self.proc = self.fake = self._log = None
+            self.fake = None
         if self.dir:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = None
@@ -200,24 +166,9 @@ class UbxGpsd:
         deadline = time.monotonic() + timeout_s
         with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
             s.sendall(line.encode() + b"\n")
-            buf = b""
-            while time.monotonic() < deadline:
-                s.settimeout(max(0.05, deadline - time.monotonic()))
-                try:
-                    chunk = s.recv(65536)
-                except socket.timeout:
-                    break
-                if not chunk:
-                    break
-                buf += chunk
-                while b"\n" in buf:
-                    raw, buf = buf.split(b"\n", 1)
-                    try:
-                        obj = json.loads(raw)
-                    except ValueError:
-                        continue
-                    if obj.get("class") in want:
-                        return obj
+            for obj in gpsdharness.json_objects(s, deadline):
+                if obj.get("class") in want:
+                    return obj
         return None
 
     def wait_for_device(self, timeout_s=25.0, driver="u-blox"):
@@ -291,21 +242,12 @@ class UbxGpsd:
                 if o.get("class") == "TPV"]
 
     def check_alive(self):
-        if self.proc is not None and self.proc.poll() is not None:
-            raise RuntimeError("gpsd exited with status {}; log: {}".format(
-                self.proc.returncode, self.read_log()))
+        self._gpsd.check_alive()
         if self.fake is not None and self.fake.poll() is not None:
             raise RuntimeError("fake receiver exited with status {}".format(self.fake.returncode))
 
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
     def read_log(self, tail=3000):
-        try:
-            with open(os.path.join(self.dir, "gpsd.log"), "rb") as f:
-                return f.read().decode(errors="replace")[-tail:]
-        except (OSError, TypeError):
-            return "(no log)"
+        return self._gpsd.read_log(tail)
 
     # -- fake side ----------------------------------------------------------------------------
     def state(self):

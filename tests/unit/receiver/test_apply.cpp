@@ -44,7 +44,7 @@ struct M8Case {
 std::tuple<int, int, bool> waiting(const Apply& a) {
   const Request* r = a.pending();
   REQUIRE(r != nullptr);
-  return {r->frame.cls, r->frame.id, r->expect_ack};
+  return {r->frame.msg_class, r->frame.msg_id, r->expect_ack};
 }
 
 }  // namespace

@@ -42,27 +42,6 @@ TEST_CASE("a UBX frame is sync, class, id, length, payload and the Fletcher chec
   CHECK(encode(Frame{0x0A, 0x04, {}}) == Bytes{0xB5, 0x62, 0x0A, 0x04, 0x00, 0x00, 0x0E, 0x34});
 }
 
-TEST_CASE("the deframer finds frames between NMEA, JSON and noise", "[unit]") {
-  Deframer d;
-  Bytes in = {'x', 0xB5, 0x00};
-  const std::string text = "$GNTXT,01,01,02,u-blox AG - www.u-blox.com*4E\r\n{\"class\":\"DEVICE\"}\n";
-  in.insert(in.end(), text.begin(), text.end());
-  const Bytes f = encode(Frame{0x05, 0x01, {0x06, 0x31}});
-  in.insert(in.end(), f.begin(), f.end());
-  Bytes bad = f;
-  bad.back() ^= 1;  // a corrupt checksum
-  in.insert(in.end(), bad.begin(), bad.end());
-  // Fed one byte at a time: frames cut anywhere still come out whole.
-  for (const std::uint8_t b : in) d.feed(std::span(&b, 1));
-  std::vector<Deframer::Item> items;
-  while (auto it = d.next()) items.push_back(*it);
-  REQUIRE(items.size() == 3);
-  CHECK(std::get<std::string>(items[0]) == "$GNTXT,01,01,02,u-blox AG - www.u-blox.com*4E");
-  CHECK(std::get<std::string>(items[1]) == "{\"class\":\"DEVICE\"}");
-  CHECK(std::get<Frame>(items[2]) == Frame{0x05, 0x01, {0x06, 0x31}});
-  CHECK(d.dropped_bytes() >= 3 + bad.size() - 2);
-}
-
 TEST_CASE("gen 8: the M8T's CFG-TP5 reply differs from the plan in the cable delay only", "[unit]") {
   ReceiverSettings rs;
   rs.cable_delay_ns = 56;

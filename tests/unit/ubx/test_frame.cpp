@@ -192,3 +192,63 @@ TEST_CASE("FrameParser: one huge feed with frames spread through text loses none
   CHECK(p.bad_checksums() == 0);
   CHECK(p.buffered_bytes() == 0);
 }
+
+TEST_CASE("with text_lines the parser also hands out NMEA and JSON lines, in stream order",
+          "[unit]") {
+  FrameParser p(ParserOptions{.text_lines = true});
+  Bytes in = {'x', 0xB5, 0x00};
+  const std::string text = "$GNTXT,01,01,02,u-blox AG - www.u-blox.com*4E\r\n{\"class\":\"DEVICE\"}\n";
+  in.insert(in.end(), text.begin(), text.end());
+  in = cat({in, kAckAckCfgMsg});
+  Bytes bad = kAckAckCfgMsg;
+  bad.back() ^= 1;  // a corrupt checksum
+  in = cat({in, bad});
+  // Fed one byte at a time: frames and lines cut anywhere still come out whole.
+  for (const std::uint8_t b : in) p.feed(std::span(&b, 1));
+  std::vector<FrameParser::Item> items;
+  while (auto it = p.next_item()) items.push_back(*it);
+  REQUIRE(items.size() == 3);
+  CHECK(std::get<std::string>(items[0]) == "$GNTXT,01,01,02,u-blox AG - www.u-blox.com*4E");
+  CHECK(std::get<std::string>(items[1]) == "{\"class\":\"DEVICE\"}");
+  CHECK(std::get<Frame>(items[2]) == Frame{0x05, 0x01, {0x06, 0x01}});
+  CHECK(p.lines() == 2);
+  CHECK(p.frames() == 1);
+  CHECK(p.garbage_bytes() >= 3 + bad.size() - 2);
+}
+
+TEST_CASE("a text line cut by a frame is dropped, the frame kept; an endless line is dropped",
+          "[unit]") {
+  FrameParser p(ParserOptions{.text_lines = true});
+  feed(p, std::string("$GNTXT,01,01,02,ANTSTA"));
+  feed(p, kMonVerPoll);
+  feed(p, std::string("TUS=OK*3B\r\n$GNGGA,1*00\n"));
+  auto a = p.next_item();
+  REQUIRE(a);
+  CHECK(std::get<Frame>(*a) == Frame{0x0A, 0x04, {}});
+  auto b = p.next_item();
+  REQUIRE(b);
+  CHECK(std::get<std::string>(*b) == "$GNGGA,1*00");
+  CHECK_FALSE(p.next_item());
+
+  // A line that never ends is held only up to kMaxLineBytes.
+  feed(p, std::string("{") + std::string(kMaxLineBytes + 10, 'a'));
+  CHECK(p.buffered_bytes() <= kMaxLineBytes);
+  CHECK_FALSE(p.next_item());
+  feed(p, kAckAckCfgMsg);
+  CHECK(drain(p) == std::vector<Frame>{Frame{0x05, 0x01, {0x06, 0x01}}});
+}
+
+TEST_CASE("without text_lines, next() skips lines and next_item() gives frames only", "[unit]") {
+  FrameParser plain;
+  feed(plain, std::string("$GNTXT,hello*00\r\n"));
+  feed(plain, kMonVerPoll);
+  auto it = plain.next_item();
+  REQUIRE(it);
+  CHECK(std::get<Frame>(*it) == Frame{0x0A, 0x04, {}});
+  CHECK(plain.lines() == 0);
+
+  FrameParser text(ParserOptions{.text_lines = true});
+  feed(text, std::string("$GNTXT,hello*00\r\n"));
+  feed(text, kMonVerPoll);
+  CHECK(drain(text) == std::vector<Frame>{Frame{0x0A, 0x04, {}}});
+}
