@@ -20,11 +20,13 @@ function(nanotime_add_library name)
 endfunction()
 
 # nanotime_add_unit_test(NAME SOURCES... DEPS ...): a Catch2 executable registered with ctest.
+# ARGS: Catch2 test specs for the `unit` run (e.g. "~[goals]~[.]" to leave slow cases to a
+# separate `bench` entry).
 function(nanotime_add_unit_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;ARGS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE nanotime_options catch2_main ${ARG_DEPS})
-  add_test(NAME ${name} COMMAND ${name})
+  add_test(NAME ${name} COMMAND ${name} ${ARG_ARGS})
   set_tests_properties(${name} PROPERTIES LABELS unit TIMEOUT 300)
 endfunction()
 
