@@ -40,13 +40,11 @@ LEAP_FILE = "/usr/share/zoneinfo/leap-seconds.list"  # what the demo gives phc-p
 NTP_TO_UNIX_S = 2208988800
 LEAP_NOTICE_S = 30 * 86400  # nanotime:threshold_leap_file_notice_seconds
 # Dashboard metrics the demo cannot show, and why. A panel on this list must still be valid
-# PromQL. "absent": excused only while this build does not export the metric (once a merged
-# branch exports it, the demo must show it); "no value": excused also when it is exported as
-# NaN, because the demo has nothing to measure.
+# PromQL. "absent": excused only while this build does not export the metric; "no value":
+# excused also when it is exported as NaN, because the demo has nothing to measure. (A pty has
+# no modem lines, so gpsd cannot see a PPS edge on the demo's receiver port.)
 NOT_IN_DEMO = {
     "nanotime_pps_offset_seconds": ("no value", "the demo's fake receiver has no PPS wire to gpsd"),
-    "nanotime_chronyd_": ("absent", "chronyd's view on /metrics comes with branch chronyview"),
-    "nanotime_leap_seconds_file_expiry_timestamp_seconds": ("absent", "comes with chronyd's view"),
 }
 ALERT_TABLE = "ALERTS{"  # the "Firing alerts" table: data only while an alert fires
 
