@@ -30,16 +30,21 @@ function(nanotime_add_unit_test name)
   set_tests_properties(${name} PROPERTIES LABELS unit TIMEOUT 300)
 endfunction()
 
-# nanotime_add_integration_test(NAME SCRIPT [TIMEOUT s]): a Python test against real daemons.
-# Paths of the built programs are passed in the environment (NANOTIME_BIN_DIR).
+# nanotime_add_integration_test(NAME SCRIPT [TIMEOUT s] [SERIAL]): a Python test against real
+# daemons. Paths of the built programs are passed in the environment (NANOTIME_BIN_DIR).
+# The harnesses keep every run private (temp dirs, port 0 or a free port, namespaces named
+# "ntime-<pid>-…", a private IPC namespace for SHM), and these tests mostly wait on daemons, so
+# ctest runs several at once; SERIAL is for a test that measures timing the load would disturb.
 function(nanotime_add_integration_test name script)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "TIMEOUT" "" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
   add_test(NAME ${name} COMMAND ${Python3_EXECUTABLE} -B ${script})
+  if(ARG_SERIAL)
+    set_tests_properties(${name} PROPERTIES RUN_SERIAL TRUE)
+  endif()
   set_tests_properties(${name} PROPERTIES LABELS integration TIMEOUT ${ARG_TIMEOUT}
-    RUN_SERIAL TRUE
     ENVIRONMENT "NANOTIME_BIN_DIR=${PROJECT_BINARY_DIR}/bin;NANOTIME_SOURCE_DIR=${PROJECT_SOURCE_DIR};PYTHONPATH=${PROJECT_SOURCE_DIR}/tests/integration")
 endfunction()
 

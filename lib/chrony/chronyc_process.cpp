@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <string_view>
 #include <system_error>
 
 extern char** environ;
@@ -57,10 +59,36 @@ class SpawnAttr {
   posix_spawnattr_t attr_;
 };
 
+// The program's path, found as execvp would find it, or an exception. Checked here rather than
+// left to posix_spawnp: under qemu's user-mode emulation (the cross-built packages' unit tests)
+// a failed exec in the child is not reported back, and the caller would see a silent chronyc.
+std::string resolve_program(const std::string& name) {
+  if (name.find('/') != std::string::npos) {
+    if (::access(name.c_str(), X_OK) != 0) {
+      throw std::system_error(errno, std::generic_category(), "cannot run " + name);
+    }
+    return name;
+  }
+  const char* env = std::getenv("PATH");
+  std::string_view path = env != nullptr && *env != '\0' ? env : "/usr/local/bin:/usr/bin:/bin";
+  int first_error = ENOENT;
+  while (true) {
+    const auto colon = path.find(':');
+    std::string dir(path.substr(0, colon));
+    const std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (errno == EACCES) first_error = EACCES;
+    if (colon == std::string_view::npos) break;
+    path.remove_prefix(colon + 1);
+  }
+  throw std::system_error(first_error, std::generic_category(), "cannot run " + name);
+}
+
 }  // namespace
 
 ChronycProcess::ChronycProcess(const std::vector<std::string>& argv, std::string_view input) {
   if (argv.empty()) throw std::system_error(EINVAL, std::generic_category(), "no program");
+  const std::string program = resolve_program(argv[0]);
   Pipe in = make_pipe();
   Pipe out = make_pipe();
   // The whole input goes in before the child runs: a few bytes, far below PIPE_BUF.
@@ -78,7 +106,7 @@ ChronycProcess::ChronycProcess(const std::vector<std::string>& argv, std::string
   // chronyc starts with default signals: the daemon ignores SIGPIPE (an ignored signal stays
   // ignored across exec) and a daemon may block signals it reads another way.
   SpawnAttr attr;
-  const int rc = ::posix_spawnp(&pid_, args[0], fa.get(), attr.get(), args.data(), environ);
+  const int rc = ::posix_spawn(&pid_, program.c_str(), fa.get(), attr.get(), args.data(), environ);
   if (rc != 0) throw std::system_error(rc, std::generic_category(), "cannot run " + argv[0]);
   ::fcntl(out.read.get(), F_SETFL, ::fcntl(out.read.get(), F_GETFL) | O_NONBLOCK);
   out_ = std::move(out.read);

@@ -238,3 +238,10 @@ TEST_CASE("process: a program that does not exist is an exception, not a crash")
   CHECK_THROWS_WITH(ChronycProcess({"/nonexistent/chronyc"}, ""),
                     Catch::Contains("cannot run /nonexistent/chronyc"));
 }
+
+TEST_CASE("process: a bare name is searched on PATH, as the shell would") {
+  ChronycProcess p({"sh", "-c", "echo found"}, "");
+  CHECK(drain(p) == "found\n");
+  CHECK_THROWS_WITH(ChronycProcess({"nanotime-no-such-chronyc"}, ""),
+                    Catch::Contains("cannot run nanotime-no-such-chronyc"));
+}
