@@ -87,6 +87,10 @@ class PhcPpsSync:
         lines = ["[phc-pps-sync]"] + [f"{k} = {toml_value(v)}" for k, v in settings.items()]
         if listen is not None:
             lines += ["[phc-pps-sync.status]", f"listen = {toml_value(listen)}"]
+        # Private, like the status socket: the default /run/nanotime/phc-pps-sync.record.sock
+        # would be taken over by a daemon of another test running at the same time.
+        control = os.path.join(self.dir, "record.sock")
+        lines += ["[phc-pps-sync.record]", f"control_socket = {toml_value(control)}"]
         with open(self.conf_path, "w") as f:
             f.write("\n".join(lines) + "\n")
 
