@@ -6,8 +6,9 @@
 // From the recording: the free-running PHC at each edge (sim/reservo.hpp: the recorded steering
 // taken out), minus gpsd's qErr of that edge when the receiver sends it, is the phase
 //   x(k) = oscillator phase(k) + measurement noise(k)   (k: whole seconds from the first edge).
-// Its overlapping Allan variance at τ = 1, 2, 4, … s is fitted (non-negative least squares,
-// relative errors) with the four terms the simulator's models give (sim/phc.hpp):
+// Its overlapping Allan variance at τ = 1, 2, 3, 4, 6, … s is fitted (non-negative least
+// squares on relative errors, each τ weighted by 1/τ, its estimate's confidence) with the four
+// terms the simulator's models give (sim/phc.hpp):
 //   white PM (the pulse's own noise)  3·σx²/τ²,   white FM  w²/τ,
 //   flicker FM f² × the simulator's own flicker at τ (a flat floor from τ ≈ 16 s, lower below),
 //   random-walk FM  r²·τ/3.
