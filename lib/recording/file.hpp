@@ -82,8 +82,16 @@ class Writer {
 // magic … header CRC
 std::string encode_header(const Header& header, std::uint32_t version = kFormatVersion);
 
+// Records in the order they were recorded: one file (Reader) or a rotated run's parts (Chain).
+class RecordSource {
+ public:
+  virtual ~RecordSource() = default;
+  // The next record; nullopt at the end or where the recording stops being readable.
+  virtual std::optional<Record> next() = 0;
+};
+
 // Reads a recording from its bytes (the whole file, in memory: it is compressed).
-class Reader {
+class Reader final : public RecordSource {
  public:
   // Throws FormatError when the file is not a readable recording.
   explicit Reader(std::string_view file);
@@ -94,7 +102,7 @@ class Reader {
   const Header& header() const { return header_; }
   std::uint32_t version() const { return version_; }
   // The next record; nullopt at the end of the file or where it stops being readable.
-  std::optional<Record> next();
+  std::optional<Record> next() override;
   // Where and why reading stopped before the end of the file (a truncated or corrupt tail):
   // "stopped at byte offset N: expected …". Empty while reading, or after a clean end.
   const std::string& stop_message() const { return stop_; }
