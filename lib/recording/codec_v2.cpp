@@ -1,7 +1,7 @@
 // Format version 2's records (docs/recording.md#records-v2): varints, and the clock-like fields
 // predicted from the same field of the previous record of their kind in the file, so that a
 // pulse a second after the last one costs a byte or two instead of eight. Measured on the
-// demo's realtime run, version 1 spent a quarter of its compressed bytes on the per-record
+// demo's realtime run, version 1 spent a fifth of its compressed bytes on the per-record
 // CRC-32 (random, so deflate cannot shrink it) and most of the rest on fixed-width fields.
 #include <bit>
 #include <cmath>
