@@ -3,7 +3,7 @@
 //   (default)                     the daemon (daemon/daemon.hpp), on the real PHC
 //   --simulate PROFILE --realtime the same daemon on the simulated world (sim/backend.hpp)
 //   --simulate PROFILE            the engine against the simulator in simulated time (a report)
-//   --replay FILE                 a field recording through the engine, compared (replay_command)
+//   --replay FILE...              a field recording (or its rotated parts) through the engine, compared
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -81,11 +81,12 @@ int main(int argc, char** argv) {
                          ->type_name("FILE")
                          ->needs(simulate);
   nanotime::phc_pps_sync::ReplayOptions replay;
-  auto* replay_opt = app.add_option("--replay", replay.path,
+  auto* replay_opt = app.add_option("--replay", replay.paths,
                                     "replay a field recording through the engine in virtual "
                                     "time and compare every output with the recorded one "
-                                    "(docs/recording.md); exit 0 when identical")
-                         ->type_name("FILE")
+                                    "(docs/recording.md); exit 0 when identical. Several "
+                                    "FILEs: a rotated run's parts in order, replayed as one")
+                         ->type_name("FILE...")
                          ->excludes(simulate);
   try {
     app.parse(argc, argv);

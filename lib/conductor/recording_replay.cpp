@@ -24,8 +24,8 @@ std::string describe_quality(const discipline::ClockQuality& q) {
 }  // namespace
 
 struct Replay::Tape {
-  explicit Tape(rec::Reader& r) : reader(r) {}
-  rec::Reader& reader;
+  explicit Tape(rec::RecordSource& r) : reader(r) {}
+  rec::RecordSource& reader;
   std::optional<rec::Record> next;
   ReplayResult result;
 
@@ -160,7 +160,7 @@ class Replay::Ports final : public Clocks,
   Tape& t_;
 };
 
-Replay::Replay(rec::Reader& reader)
+Replay::Replay(rec::RecordSource& reader)
     : tape_(std::make_unique<Tape>(reader)), ports_(std::make_unique<Ports>(*tape_)) {}
 Replay::~Replay() = default;
 

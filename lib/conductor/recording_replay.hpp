@@ -38,7 +38,7 @@ struct ReplayResult {
 // had a chronyd output), gpio() (when it had a wire); set observer(); then run().
 class Replay final {
  public:
-  explicit Replay(recording::Reader& reader);
+  explicit Replay(recording::RecordSource& source);  // a Reader or a Chain
   ~Replay();
   Replay(const Replay&) = delete;
   Replay& operator=(const Replay&) = delete;

@@ -6,10 +6,12 @@
 // relative to the stamp, a PHC read's sample relative to its `before` (docs/recording.md).
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "recording/bytes.hpp"
 #include "recording/records.hpp"
 
 namespace nanotime::recording {
@@ -29,5 +31,41 @@ struct Decoded {
 Decoded decode_record(std::string_view in, std::int64_t previous_mono_ns = 0);
 
 std::uint32_t crc32_of(std::string_view bytes);
+
+// Format version 2's records (docs/recording.md#records-v2):
+//   u8 type | varint payload length | zigzag varint mono_ns − previous | payload
+// `previous` is the record before it in the file (0 for the first). No CRC per record: the
+// block's CRC-32 covers them. Fields are varints, and the clock-like ones are predicted from
+// the same field of the previous record of their kind, so a coder holds the file's state:
+// one per file, fed every record in file order (encode and decode alike).
+class CodecV2 {
+ public:
+  CodecV2();
+  ~CodecV2();
+  CodecV2(const CodecV2&) = delete;
+  CodecV2& operator=(const CodecV2&) = delete;
+
+  void encode(const Record& r, std::string& out);
+  // As decode_record; after a failure the state is undefined (the reader stops there).
+  Decoded decode(std::string_view in);
+
+ private:
+  enum Slot : std::size_t;
+  struct State;
+  void put_delta(ByteWriter& w, Slot k, std::int64_t v);
+  std::int64_t get_delta(ByteReader& r, Slot k);
+  void put_delta2(ByteWriter& w, Slot k, std::int64_t v);
+  std::int64_t get_delta2(ByteReader& r, Slot k);
+  void put_xor(ByteWriter& w, Slot k, double v);
+  double get_xor(ByteReader& r, Slot k);
+  void put_milli(ByteWriter& w, Slot k, double v);
+  double get_milli(ByteReader& r, Slot k);
+  void put_event(ByteWriter& w, const gpsd::Event& e);
+  gpsd::Event get_event(ByteReader& r);
+  void put_body(ByteWriter& w, const Body& body, std::int64_t stamp);
+  Body get_body(std::uint8_t code, ByteReader& r, std::int64_t stamp);
+  static discipline::ClockQuality get_quality(ByteReader& r);
+  std::unique_ptr<State> s_;
+};
 
 }  // namespace nanotime::recording

@@ -27,8 +27,8 @@ FormatError::FormatError(std::size_t offset, const std::string& what)
 
 struct Writer::Deflater {
   z_stream z{};
-  Deflater() {
-    if (deflateInit(&z, Z_DEFAULT_COMPRESSION) != Z_OK) throw std::bad_alloc();
+  explicit Deflater(int level) {
+    if (deflateInit(&z, level) != Z_OK) throw std::bad_alloc();
   }
   ~Deflater() { deflateEnd(&z); }
   Deflater(const Deflater&) = delete;
@@ -54,7 +54,7 @@ struct Writer::Deflater {
   }
 };
 
-std::string encode_header(const Header& header) {
+std::string encode_header(const Header& header, std::uint32_t version) {
   std::string body;
   ByteWriter bw(body);
   bw.u32(static_cast<std::uint32_t>(header.size()));
@@ -64,7 +64,7 @@ std::string encode_header(const Header& header) {
   }
   std::string out(kMagic);
   ByteWriter w(out);
-  w.u32(kFormatVersion);
+  w.u32(version);
   w.u32(static_cast<std::uint32_t>(body.size()));
   out += body;
   w.u32(crc32_of(body));
@@ -72,8 +72,13 @@ std::string encode_header(const Header& header) {
 }
 
 Writer::Writer(const Header& header, WriterOptions options)
-    : options_(options), deflater_(std::make_unique<Deflater>()) {
-  out_ = encode_header(header);
+    : options_(options), deflater_(std::make_unique<Deflater>(options.deflate_level)) {
+  if (options_.format_version < kOldestFormatVersion || options_.format_version > kFormatVersion) {
+    throw std::invalid_argument(fmt::format("no writer for format version {}",
+                                            options_.format_version));
+  }
+  if (options_.format_version >= 2) v2_ = std::make_unique<CodecV2>();
+  out_ = encode_header(header, options_.format_version);
   file_bytes_ = out_.size();
 }
 
@@ -87,8 +92,12 @@ void Writer::append(const Record& r) {
   if (flush_due(r.mono_ns) || raw_.size() >= options_.block_bytes) close_block();
   if (!block_start_mono_ns_) block_start_mono_ns_ = r.mono_ns;
   const std::size_t before = raw_.size();
-  encode_record(r, raw_, previous_mono_ns_);
-  previous_mono_ns_ = r.mono_ns;
+  if (v2_) {
+    v2_->encode(r, raw_);
+  } else {
+    encode_record(r, raw_, previous_mono_ns_);
+    previous_mono_ns_ = r.mono_ns;
+  }
   raw_bytes_ += raw_.size() - before;
 }
 
@@ -152,12 +161,13 @@ Reader::Reader(std::string_view file) : file_(file), inflater_(std::make_unique<
   } catch (const ShortInput&) {
     throw FormatError(kMagic.size(), "expected the format version (4 bytes), the file ends");
   }
-  if (version_ != kFormatVersion) {
+  if (version_ < kOldestFormatVersion || version_ > kFormatVersion) {
     throw FormatError(kMagic.size(),
-                      fmt::format("format version {} is unknown: this reader reads version {} "
-                                  "(a newer nanotime wrote it?)",
-                                  version_, kFormatVersion));
+                      fmt::format("format version {} is unknown: this reader reads versions {} "
+                                  "to {} (a newer nanotime wrote it?)",
+                                  version_, kOldestFormatVersion, kFormatVersion));
   }
+  if (version_ >= 2) v2_ = std::make_unique<CodecV2>();
   const std::size_t len_at = kMagic.size() + 4;
   std::uint32_t len = 0;
   try {
@@ -253,7 +263,8 @@ std::optional<Record> Reader::next() {
       if (!load_block()) return std::nullopt;
       continue;
     }
-    Decoded d = decode_record(std::string_view(raw_).substr(raw_pos_), previous_mono_ns_);
+    const std::string_view rest = std::string_view(raw_).substr(raw_pos_);
+    Decoded d = v2_ ? v2_->decode(rest) : decode_record(rest, previous_mono_ns_);
     if (!d.record) {
       stop(block_offset_, fmt::format("{} (at byte {} of the block's {} decompressed bytes)",
                                       d.error, raw_pos_, raw_.size()));

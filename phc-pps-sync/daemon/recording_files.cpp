@@ -70,13 +70,19 @@ std::string RecordingFiles::on_demand_path(const std::string& directory) {
 std::uint64_t RecordingFiles::bytes() const { return writer_ ? writer_->file_bytes() : 0; }
 
 void RecordingFiles::open_next() {
+  const std::string stem = fmt::format("phc-pps-sync-{}", utc_stamp());
   if (writer_) {
     writer_->close_block();
     drain();
     header_["origin"] = "continued";  // the engine's history is in the files before it
+    // What a chain's reader checks the parts join by (docs/recording.md#chains).
+    header_["continues_mono_ns"] = std::to_string(last_mono_ns_.value_or(0));
+    header_["previous_part"] = std::filesystem::path(path_).filename().string();
+  } else {
+    header_["run"] = stem;  // every part names the run by part 0's name
   }
   header_["part"] = std::to_string(part_);
-  path_ = fmt::format("{}/phc-pps-sync-{}-{}{}", rotate_->directory, utc_stamp(), part_, kSuffix);
+  path_ = fmt::format("{}/{}-{}{}", rotate_->directory, stem, part_, kSuffix);
   ++part_;
   fd_ = create(path_);
   writer_.emplace(header_);
@@ -99,6 +105,7 @@ void RecordingFiles::write(const recording::Record& r) {
     }
   }
   if (!file_start_mono_ns_) file_start_mono_ns_ = r.mono_ns;
+  last_mono_ns_ = r.mono_ns;
   writer_->append(r);
   drain();
 }

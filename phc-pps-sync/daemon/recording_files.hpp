@@ -50,6 +50,7 @@ class RecordingFiles final : public conductor::RecordSink {
   util::Fd fd_;
   std::optional<recording::Writer> writer_;
   std::optional<std::int64_t> file_start_mono_ns_;
+  std::optional<std::int64_t> last_mono_ns_;  // of the last record written
   unsigned part_ = 0;
   bool failed_ = false;
 };

@@ -1,7 +1,8 @@
 // libFuzzer target: the field-recording reader (lib/recording) on arbitrary bytes. Two ways
 // in, chosen by the first byte, so that the fuzzer reaches the record decoder without having
 // to forge CRCs and deflate streams: (even) a whole file through recording::Reader — header,
-// blocks, inflate, records; (odd) the rest as decompressed block data through decode_record.
+// blocks, inflate, records; (odd) the rest as decompressed block data through decode_record
+// (version 1) or, with bit 1 set too, through a version 2 CodecV2.
 // Either must end with records or a message naming the offset, never a crash or a hang.
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +26,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     } catch (const r::FormatError& e) {
       if (e.offset() > in.size()) __builtin_trap();  // the offset is inside the file
+    }
+    return 0;
+  }
+  if ((data[0] & 2) != 0) {
+    // Version 2: a decoder and an encoder each keep the file's state; what decodes must
+    // encode to the same bytes, record after record.
+    r::CodecV2 dec;
+    r::CodecV2 enc;
+    std::string_view rest = in;
+    while (!rest.empty()) {
+      const r::Decoded d = dec.decode(rest);
+      if (!d.record) break;
+      if (d.size == 0 || d.size > rest.size()) __builtin_trap();
+      std::string again;
+      enc.encode(*d.record, again);
+      if (std::string_view(again) != rest.substr(0, d.size)) __builtin_trap();
+      (void)r::describe(d.record->body);
+      rest.remove_prefix(d.size);
     }
     return 0;
   }

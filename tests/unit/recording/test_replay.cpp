@@ -202,3 +202,60 @@ TEST_CASE("cost: a simulated day's recording, the recorder's CPU, the replay's",
                                << " s (+" << rec_cpu - run_cpu << " s: encode + deflate), replay "
                                << replay_cpu << " s");
 }
+
+namespace {
+
+// Bytes of records (the file without its header, which is once per file) per day of recording.
+double mb_per_day(const std::string& file, std::int64_t first_mono_ns, std::int64_t last_mono_ns,
+                  const r::Header& header) {
+  const double body = static_cast<double>(file.size() - r::encode_header(header).size());
+  return body / (static_cast<double>(last_mono_ns - first_mono_ns) * 1e-9) * 86400.0 / 1e6;
+}
+
+struct Span {
+  std::int64_t first = 0, last = 0;
+  std::vector<r::Record> records;
+};
+
+Span read_span(const std::string& file) {
+  r::Reader rd(file);
+  Span s;
+  while (auto rec = rd.next()) s.records.push_back(*rec);
+  REQUIRE(rd.stop_message().empty());
+  REQUIRE(s.records.size() > 1);
+  s.first = s.records.front().mono_ns;
+  s.last = s.records.back().mono_ns;
+  return s;
+}
+
+std::string rewrite(const std::vector<r::Record>& records, const r::Header& h,
+                    std::uint32_t version) {
+  r::WriterOptions o;
+  o.format_version = version;
+  r::Writer w(h, o);
+  for (const auto& rec : records) w.append(rec);
+  w.close_block();
+  return w.take();
+}
+
+}  // namespace
+
+// The cost goal: ≤ 20 MB a day compressed (docs/recording.md#cost). The demo's
+// profile (cm4-f9t: qErr, the GPIO wire, the CM4's three-sample PHC reads, chronyd samples)
+// for an hour in virtual time, extrapolated to a day; the same records in format version 1
+// for comparison (the version 2 encoding must be what brings it under).
+TEST_CASE("a simulated hour's recording extrapolates to at most 20 MB a day") {
+  const sim::Profile p = profile("cm4-f9t");
+  const discipline::EngineConfig ec = sim::engine_config(p, "kalman");
+  const Recorded rec = record(p, 3600, ec);
+  const Span s = read_span(rec.file);
+  const r::Header h{{"origin", "start"}};
+  const double v2 = mb_per_day(rec.file, s.first, s.last, h);
+  const double v1 = mb_per_day(rewrite(s.records, h, 1), s.first, s.last, h);
+  WARN("cm4-f9t hour: " << s.records.size() << " records over "
+                        << static_cast<double>(s.last - s.first) * 1e-9 << " s; " << v2
+                        << " MB/day (format version 1: " << v1 << " MB/day)");
+  CHECK(s.last - s.first > 3500'000'000'000);
+  CHECK(v2 <= 20.0);
+  CHECK(v2 < 0.8 * v1);
+}
