@@ -25,7 +25,7 @@ constexpr double kScaledPpmPerPpb = 65.536;
 constexpr double kRateAlpha = 0.05;
 // A common divisor of the EXTTS timestamps larger than this is not a counter's tick (the
 // engine's EdgeCorrections uses the same bound).
-constexpr std::int64_t kMaxTickNs = 1000;
+constexpr std::uint64_t kMaxTickNs = 1000;
 
 struct ReadAt {
   std::int64_t mono_ns = 0;
@@ -86,7 +86,7 @@ Reconstruction reconstruct(std::string_view file) {
   r::Reader reader(file);
   Reconstruction rec;
   rec.header = reader.header();
-  std::int64_t gcd = 0;
+  std::uint64_t gcd = 0;
   while (std::optional<r::Record> record = reader.next()) {
     if (rec.records.empty()) rec.first_mono_ns = record->mono_ns;
     rec.last_mono_ns = record->mono_ns;
@@ -97,11 +97,15 @@ Reconstruction reconstruct(std::string_view file) {
     } else if (const auto* c = std::get_if<r::Caps>(&record->body)) {
       rec.caps = c->caps;
     } else if (const auto* e = std::get_if<r::ExttsRead>(&record->body)) {
-      for (const phc::ExttsRecord& x : e->records) gcd = std::gcd(gcd, x.phc_ns < 0 ? -x.phc_ns : x.phc_ns);
+      for (const phc::ExttsRecord& x : e->records) {
+        // In unsigned arithmetic: a garbled recording may hold INT64_MIN.
+        const auto u = static_cast<std::uint64_t>(x.phc_ns);
+        gcd = std::gcd(gcd, x.phc_ns < 0 ? 0 - u : u);
+      }
     }
     rec.records.push_back(std::move(*record));
   }
-  rec.tick_ns = gcd >= 1 && gcd <= kMaxTickNs ? gcd : 1;
+  rec.tick_ns = gcd >= 1 && gcd <= kMaxTickNs ? static_cast<std::int64_t>(gcd) : 1;
   rec.stop_message = reader.stop_message();
   return rec;
 }
