@@ -49,9 +49,8 @@ RecordedRows run_recordings(const std::vector<std::string>& files,
     }
     if (!rec->stop_message.empty()) fmt::print(stderr, "servo-bench: {}: {}\n", file, rec->stop_message);
     for (const std::string& servo : servos) {
-      auto engine = discipline::make_engine(sim::recorded_engine_config(rec->header, servo));
-      const sim::ReservoReport rep =
-          sim::make_reservo_report(sim::run_reservo(*rec, *engine, servo), name);
+      const sim::ReservoReport rep = sim::make_reservo_report(
+          sim::run_reservo(*rec, sim::recorded_engine_config(rec->header, servo)), name);
       std::string drift;
       for (const sim::HoldoverDrift& h : rep.holdover) {
         drift += fmt::format("{}{:.0f} ns/{:.0f} s", drift.empty() ? "" : ", ", h.drift_ns, h.duration_s);

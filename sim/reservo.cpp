@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <memory>
+#include <numeric>
 #include <stdexcept>
 
 #include "conductor/conductor.hpp"
@@ -21,6 +23,9 @@ constexpr std::int64_t kSameRequestNs = 50'000'000;
 constexpr double kScaledPpmPerPpb = 65.536;
 // Free-running rate from consecutive pulses: exponential average over ~20 pulses.
 constexpr double kRateAlpha = 0.05;
+// A common divisor of the EXTTS timestamps larger than this is not a counter's tick (the
+// engine's EdgeCorrections uses the same bound).
+constexpr std::uint64_t kMaxTickNs = 1000;
 
 struct ReadAt {
   std::int64_t mono_ns = 0;
@@ -81,6 +86,7 @@ Reconstruction reconstruct(std::string_view file) {
   r::Reader reader(file);
   Reconstruction rec;
   rec.header = reader.header();
+  std::uint64_t gcd = 0;
   while (std::optional<r::Record> record = reader.next()) {
     if (rec.records.empty()) rec.first_mono_ns = record->mono_ns;
     rec.last_mono_ns = record->mono_ns;
@@ -90,9 +96,16 @@ Reconstruction reconstruct(std::string_view file) {
       rec.recorded.step(record->mono_ns, s->delta_ns);
     } else if (const auto* c = std::get_if<r::Caps>(&record->body)) {
       rec.caps = c->caps;
+    } else if (const auto* e = std::get_if<r::ExttsRead>(&record->body)) {
+      for (const phc::ExttsRecord& x : e->records) {
+        // In unsigned arithmetic: a garbled recording may hold INT64_MIN.
+        const auto u = static_cast<std::uint64_t>(x.phc_ns);
+        gcd = std::gcd(gcd, x.phc_ns < 0 ? 0 - u : u);
+      }
     }
     rec.records.push_back(std::move(*record));
   }
+  rec.tick_ns = gcd >= 1 && gcd <= kMaxTickNs ? static_cast<std::int64_t>(gcd) : 1;
   rec.stop_message = reader.stop_message();
   return rec;
 }
@@ -389,10 +402,12 @@ std::vector<FreeEdge> free_running_edges(const Reconstruction& rec) {
   return out;
 }
 
-ReservoResult run_reservo(const Reconstruction& rec, discipline::Engine& engine,
-                          const std::string& servo, const ReservoOptions& options) {
+ReservoResult run_reservo(const Reconstruction& rec, discipline::EngineConfig config,
+                          const ReservoOptions& options) {
+  if (config.extts_tick_ns <= 0) config.extts_tick_ns = rec.tick_ns;
+  const std::unique_ptr<discipline::Engine> engine = discipline::make_engine(config);
   ReservoResult res;
-  res.servo = servo;
+  res.servo = config.servo;
   res.duration_s = static_cast<double>(rec.last_mono_ns - rec.first_mono_ns) * 1e-9;
   ReservoWorld world(rec, res.steering);
   CountingChrony chrony;
@@ -401,7 +416,7 @@ ReservoResult run_reservo(const Reconstruction& rec, discipline::Engine& engine,
   co.log_events = false;
   co.latch_model = latch_model_for(rec, options.latch_model);
   res.latch_model = std::string(co.latch_model.name);
-  conductor::Conductor c(engine, world, world, &chrony, nullptr, co);
+  conductor::Conductor c(*engine, world, world, &chrony, nullptr, co);
   watcher.attach(c);
   c.set_observer(&watcher);
   const bool has_gpio = std::any_of(rec.records.begin(), rec.records.end(), [](const auto& x) {

@@ -13,8 +13,13 @@
 // changes, GPIO timestamps, the system clock's offset from mono.
 //
 // What the reconstruction cannot know: where a recorded step really landed (its error stays in
-// `free`, as the oscillator's), and the PHC's value between reads (a read at another instant
-// than a recorded one is extrapolated at the free-running rate measured from the pulses).
+// `free`, as the oscillator's), the PHC's value between reads (a read at another instant
+// than a recorded one is extrapolated at the free-running rate measured from the pulses), and
+// where inside its tick a recorded EXTTS edge fell (the counter truncates to its tick, 8 ns on
+// the CM4): a moved edge keeps the recorded truncation error, which has the statistics of the
+// new run's own. It is off the tick grid, though, so the new engine is told the recorded tick
+// (EngineConfig::extts_tick_ns) instead of learning 1 ns from the moved timestamps: it corrects
+// half a tick, and a wrong half tick is a bias the new servo steers into its true error.
 // There is no truth in a recording: the report (ReservoReport) gives what it can know.
 
 #include <cstdint>
@@ -62,6 +67,9 @@ struct Reconstruction {
   std::optional<phc::PhcCaps> caps;
   std::int64_t first_mono_ns = 0;
   std::int64_t last_mono_ns = 0;
+  // The recorded EXTTS timestamps' tick: their greatest common divisor (1 when it is over
+  // 1 µs: timestamps that share no tick), as the engine would learn it.
+  std::int64_t tick_ns = 1;
   std::string stop_message;                // a truncated tail (empty: read to the end)
 };
 
@@ -115,9 +123,10 @@ struct ReservoResult {
   std::string latch_model;
 };
 
-// Runs `engine` (configured with `servo`) closed-loop on the reconstruction.
-ReservoResult run_reservo(const Reconstruction& rec, discipline::Engine& engine,
-                          const std::string& servo, const ReservoOptions& options = {});
+// Runs an engine configured by `config` closed-loop on the reconstruction; its EXTTS tick
+// (extts_tick_ns), unless set, is the recording's (rec.tick_ns).
+ReservoResult run_reservo(const Reconstruction& rec, discipline::EngineConfig config,
+                          const ReservoOptions& options = {});
 
 // Gaps of at least this long between used pulses count as holdovers.
 inline constexpr double kHoldoverGapS = 60;

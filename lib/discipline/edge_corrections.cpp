@@ -19,6 +19,7 @@ void EdgeCorrections::on_pulse_report(const PulseReport& report) {
 }
 
 void EdgeCorrections::on_timestamp(std::int64_t phc_ns) {
+  if (tick_known_) return;
   gcd_acc_ = std::gcd(gcd_acc_, phc_ns < 0 ? -phc_ns : phc_ns);
   if (++gcd_count_ >= kGcdTimestamps) {
     granularity_ns_ = gcd_acc_ >= 1 && gcd_acc_ <= 1000 ? gcd_acc_ : 1;

@@ -13,6 +13,9 @@ namespace nanotime::discipline {
 
 class EdgeCorrections {
  public:
+  // tick_ns > 0: the counter's tick is known (not learned from the timestamps).
+  explicit EdgeCorrections(std::int64_t tick_ns = 0)
+      : tick_known_(tick_ns > 0), granularity_ns_(tick_ns > 0 ? tick_ns : 1) {}
   void on_pulse_report(const PulseReport& report);
   // EXTTS timestamps are the counter value at the edge: truncated to the counter's tick (8 ns
   // on CM4), so on average the edge came half a tick after the reported time. The tick is
@@ -29,6 +32,7 @@ class EdgeCorrections {
   std::deque<PulseReport> qerrs_;   // the latest reports that carry a qErr
   std::int64_t gcd_acc_ = 0;
   int gcd_count_ = 0;
+  bool tick_known_ = false;
   std::int64_t granularity_ns_ = 1;
 };
 

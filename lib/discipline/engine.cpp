@@ -92,6 +92,7 @@ class EngineImpl final : public Engine {
         labeler_(LabelerConfig{config.tod_guard_s, config.nominal_pulse_period_s,
                                config.both_edges, config.pulse_width_s, config.relabel_after_s},
                  [this](const TimeReport& tr) { return leap_.tai_of_report(tr); }),
+        corrections_(config.extts_tick_ns),
         ff_(config.feedforward_smoothing_s),
         receiver_(config.receiver_navigation_wander_ns, config.receiver_settle_s),
         last_freq_ppb_(config.initial_freq_ppb) {

@@ -23,6 +23,9 @@ struct EngineConfig {
   double nominal_pulse_period_s = 1.0;
   bool both_edges = false;               // driver reports both edges (i210/i226)
   double pulse_width_s = 0.1;            // with both_edges: the falling edge comes this late
+  // The EXTTS counter's tick when known; 0: learned from the timestamps (their gcd). A re-servo
+  // (sim/reservo.hpp) moves recorded edges off the tick grid they still carry the error of.
+  std::int64_t extts_tick_ns = 0;
   // ---- added by the engine (all optional; defaults suit a CM4 + u-blox timing receiver) ----
   double initial_freq_ppb = 0;           // frequency adjustment already applied at start
   double step_error_ns = 2000;           // how far a step may land (CM4: read-then-write)

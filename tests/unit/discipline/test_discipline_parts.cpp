@@ -195,3 +195,15 @@ TEST_CASE("edge corrections: qErr of the same second, half a learned tick, cable
   CHECK(c.correction_ns(100, 100 * kS, 0) == Approx(4));
   CHECK(c.correction_ns(102, 102 * kS, 0) == Approx(3));
 }
+
+TEST_CASE("edge corrections: a known tick is not relearned", "[unit][edge]") {
+  constexpr std::int64_t kS = 1000000000;
+  // A re-servo's moved timestamps are off the recorded 8 ns grid but carry its truncation.
+  EdgeCorrections c(8);
+  CHECK(c.correction_ns(100, 100 * kS, 0) == Approx(4));
+  for (std::int64_t k = 0; k < 64; ++k) c.on_timestamp(1700000000 * kS + k * kS + 3 * k + 1);
+  CHECK(c.correction_ns(100, 100 * kS, 0) == Approx(4));
+  EdgeCorrections learned(0);
+  for (std::int64_t k = 0; k < 64; ++k) learned.on_timestamp(1700000000 * kS + k * kS + 3 * k + 1);
+  CHECK(learned.correction_ns(100, 100 * kS, 0) == Approx(0.5));
+}

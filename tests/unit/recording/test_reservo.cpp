@@ -4,9 +4,10 @@
 // closed-loop on it. Its true error is the recorded run's, minus the recorded steering, plus
 // its own:  true_new(k) = true_old(k) − S_old(k) + S_new(k). Its rms (the simulator's
 // definition, sim::make_report) must be within 2 % of the same servo run directly on the
-// profile with the same seed.
+// profile with the same seed (the recorder only watches, so a recorded run is that direct run).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
@@ -104,9 +105,8 @@ struct Reservoed {
 
 Reservoed reservo(const sim::Profile& p, const Tape& tape, const std::string& servo) {
   const sim::Reconstruction rec = sim::reconstruct(tape.file);
-  auto engine = discipline::make_engine(sim::engine_config(p, servo));
   Reservoed out;
-  out.result = sim::run_reservo(rec, *engine, servo);
+  out.result = sim::run_reservo(rec, sim::engine_config(p, servo));
   sim::SimResult truth;
   truth.duration_s = static_cast<std::int64_t>(tape.true_error_ns.size()) - 1;
   truth.true_error_ns = tape.true_error_ns;
@@ -122,36 +122,41 @@ Reservoed reservo(const sim::Profile& p, const Tape& tape, const std::string& se
 
 double cpu_s() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
+double tape_rms(const sim::Profile& p, const Tape& tape) {
+  sim::SimResult s;
+  s.duration_s = static_cast<std::int64_t>(tape.true_error_ns.size()) - 1;
+  s.true_error_ns = tape.true_error_ns;
+  s.error_bound_ns.assign(s.true_error_ns.size(), 0.0);
+  s.clock_class.assign(s.true_error_ns.size(), 0);
+  return sim::make_report(s, p).true_error_ns.rms;
+}
+
+// Both ways on one profile: PI recorded and Kalman re-run, Kalman recorded and PI re-run, each
+// against the other tape (the same profile and seed run directly with that servo).
 // resolution_ns: the PHC's tick, overriding the profile's (0: the profile's own).
-void check_swap(const std::string& profile_name, std::int64_t duration_s, const std::string& from,
-                const std::string& to, double tolerance, std::int64_t resolution_ns) {
+void check_swaps(const std::string& profile_name, std::int64_t duration_s, double tolerance,
+                 std::int64_t resolution_ns) {
   sim::Profile p = profile(profile_name);
   if (resolution_ns > 0) p.phc.resolution_ns = resolution_ns;
   const double t0 = cpu_s();
-  const Tape tape = record_with_truth(p, duration_s, from);
-  const Reservoed re = reservo(p, tape, to);
-  const double direct = direct_rms(p, duration_s, to);
-  const double recorded = sim::make_report(
-      [&] {
-        sim::SimResult s;
-        s.duration_s = duration_s;
-        s.true_error_ns = tape.true_error_ns;
-        s.error_bound_ns.assign(s.true_error_ns.size(), 0.0);
-        s.clock_class.assign(s.true_error_ns.size(), 0);
-        return s;
-      }(),
-      p).true_error_ns.rms;
-  INFO(profile_name << " " << duration_s << " s: recorded with " << from << " rms " << recorded
-                    << " ns; " << to << " re-servoed rms " << re.rms << " ns, direct " << direct
-                    << " ns; " << cpu_s() - t0 << " s CPU");
-  WARN(profile_name << " (tick " << p.phc.resolution_ns << " ns, " << duration_s << " s): " << from
-                    << " → " << to << " re-servoed " << re.rms << " ns, direct " << direct
-                    << " ns (recorded " << from << ": " << recorded << " ns)");
-  REQUIRE(re.result.frequency_commands > static_cast<std::uint64_t>(duration_s) / 2);
-  // The two servos differ on this profile by more than the tolerance: the re-run is the new
+  const Tape pi = record_with_truth(p, duration_s, "pi");
+  const Tape kalman = record_with_truth(p, duration_s, "kalman");
+  const double pi_rms = tape_rms(p, pi), kalman_rms = tape_rms(p, kalman);
+  const Reservoed to_kalman = reservo(p, pi, "kalman");
+  const Reservoed to_pi = reservo(p, kalman, "pi");
+  WARN(profile_name << " (tick " << p.phc.resolution_ns << " ns, " << duration_s
+                    << " s): Kalman re-run on PI's tape " << to_kalman.rms << " ns, direct "
+                    << kalman_rms << " ns (" << 100 * (to_kalman.rms / kalman_rms - 1)
+                    << " %); PI on Kalman's " << to_pi.rms << " ns, direct " << pi_rms << " ns ("
+                    << 100 * (to_pi.rms / pi_rms - 1) << " %); " << cpu_s() - t0 << " s CPU");
+  for (const Reservoed* re : {&to_kalman, &to_pi}) {
+    REQUIRE(re->result.frequency_commands > static_cast<std::uint64_t>(duration_s) / 2);
+  }
+  // The two servos differ on these profiles by more than the tolerance: a re-run is the new
   // servo's, not a copy of the recorded one.
-  CHECK(std::abs(recorded - direct) > tolerance * direct);
-  CHECK(std::abs(re.rms - direct) <= tolerance * direct);
+  CHECK(std::abs(pi_rms - kalman_rms) > tolerance * kalman_rms);
+  CHECK(std::abs(to_kalman.rms - kalman_rms) <= tolerance * kalman_rms);
+  CHECK(std::abs(to_pi.rms - pi_rms) <= tolerance * pi_rms);
 }
 
 }  // namespace
@@ -179,41 +184,82 @@ TEST_CASE("steering integrates frequency commands and steps by mono time") {
   CHECK(a.minus(b, 3 * kS) == Approx(2.0).margin(1e-9));
 }
 
-// A day each. The profiles' PHC tick is 8 ns (the CM4 PHY's); a recording has only the
-// recorded run's readings, floored to that tick, so below it the re-run sees the recorded
-// servo's quantisation error, not the one its own phase would have given (and a quantised loop
-// dithers itself: the recorded error does not react to the new servo). That is a limit of any
-// recording, not of the reconstruction, which is exact: with a 1 ns tick the re-run is within
-// 2 % (measured: ≤ 1 % on seeds 1–6). With the 8 ns tick, see the next test cases.
-TEST_CASE("re-servo: PI recorded, Kalman re-run, as Kalman run directly", "[reservo]") {
-  check_swap("cm4-m8t", 86400, "pi", "kalman", 0.02, 1);
+// A day each, on the profiles' own 8 ns PHC tick (the CM4 PHY's). A recording has only the
+// recorded run's EXTTS readings, truncated to that tick: the re-run sees the recorded run's
+// truncation errors, not the ones its own phase would give, but with the same statistics (and
+// the engine told the recorded tick corrects their mean). Measured over seeds 1-7, 12 h: within
+// 0.8 % both ways on both profiles, about the spread of a direct run's rms over where its phase
+// sits on the tick grid (the [alignment] case below, up to 0.6 %).
+TEST_CASE("re-servo both ways on the CM4's 8 ns PHC tick", "[reservo]") {
+  check_swaps("cm4-m8t", 86400, 0.02, 0);
 }
 
-TEST_CASE("re-servo: Kalman recorded, PI re-run, as PI run directly", "[reservo]") {
-  check_swap("cm4-m8t", 86400, "kalman", "pi", 0.02, 1);
+TEST_CASE("re-servo both ways with faults on the 8 ns tick", "[reservo]") {
+  check_swaps("cm4-m8t-faults", 86400, 0.02, 0);
 }
 
-TEST_CASE("re-servo with faults, both ways", "[reservo]") {
-  check_swap("cm4-m8t-faults", 86400, "pi", "kalman", 0.02, 1);
-  check_swap("cm4-m8t-faults", 86400, "kalman", "pi", 0.02, 1);
+// With a 1 ns tick the recorded truncation is nearly nothing: the reconstruction alone.
+TEST_CASE("re-servo both ways with faults on a 1 ns tick", "[reservo]") {
+  check_swaps("cm4-m8t-faults", 43200, 0.01, 1);
 }
 
-// The profiles as they are (8 ns tick), half a day: measured −2 % / −2 % on cm4-m8t and
-// +6 % / +3.5 % on cm4-m8t-faults (seed 7); over seeds 1–6 of the faults profile Kalman
-// re-run on PI's tape ranged −13 % … +22 % (mean +5 %), PI on Kalman's tape within ±5 %.
-TEST_CASE("re-servo on the CM4's 8 ns PHC tick", "[reservo]") {
-  check_swap("cm4-m8t", 43200, "pi", "kalman", 0.08, 0);
-  check_swap("cm4-m8t", 43200, "kalman", "pi", 0.08, 0);
-  check_swap("cm4-m8t-faults", 43200, "pi", "kalman", 0.08, 0);
-  check_swap("cm4-m8t-faults", 43200, "kalman", "pi", 0.08, 0);
+// The moved edges are off the recorded tick grid; an engine left to learn the tick from them
+// learns 1 ns and corrects half of that instead of half of 8 ns: the re-run then sits
+// (8 − 1)/2 = 3.5 ns late on average, which is what took the 8 ns re-runs −13 … +22 % off.
+TEST_CASE("re-servo on the 8 ns tick: the recorded tick, so no half-tick bias") {
+  const sim::Profile p = profile("cm4-m8t");
+  constexpr std::int64_t kDurationS = 5400, kFromS = 1800;
+  const Tape tape = record_with_truth(p, kDurationS, "pi");
+  const sim::Reconstruction rec = sim::reconstruct(tape.file);
+  CHECK(rec.tick_ns == p.phc.resolution_ns);
+  const auto mean_from = [&](const std::vector<double>& v) {
+    double sum = 0;
+    for (std::size_t k = kFromS; k < v.size(); ++k) sum += v[k];
+    return sum / static_cast<double>(v.size() - kFromS);
+  };
+  const auto reservo_mean = [&](std::int64_t engine_tick_ns) {
+    discipline::EngineConfig ec = sim::engine_config(p, "kalman");
+    ec.extts_tick_ns = engine_tick_ns;
+    const sim::ReservoResult res = sim::run_reservo(rec, ec);
+    std::vector<double> e = tape.true_error_ns;
+    for (std::size_t k = 0; k < e.size(); ++k) {
+      e[k] += res.steering.minus(rec.recorded, tape.mono_t0_ns + static_cast<std::int64_t>(k) * kS);
+    }
+    return mean_from(e);
+  };
+  auto engine = discipline::make_engine(sim::engine_config(p, "kalman"));
+  sim::RunOptions o;
+  o.duration_s = static_cast<double>(kDurationS);
+  const sim::SimResult direct = sim::run_simulation(p, *engine, "kalman", o);
+  const double direct_mean = mean_from(direct.true_error_ns);
+  const double re_mean = reservo_mean(0);     // the recording's tick
+  const double learned_mean = reservo_mean(1);  // what learning it from the moved edges gives
+  INFO("mean true error from " << kFromS << " s: direct " << direct_mean << " ns, re-servo "
+                               << re_mean << " ns, with a 1 ns tick " << learned_mean << " ns");
+  CHECK(std::abs(re_mean - direct_mean) < 1);  // measured 0.08 ns
+  CHECK(learned_mean - direct_mean == Approx(3.5).margin(1));
+  // The recorded servo re-run steers as the recording did, but for its first 32 pulses: the
+  // recorded engine had not learned the tick yet (it corrected 0.5 ns, not 4), so its first
+  // step differs by 3 ns; after that a fraction of a ns (measured 0.65 ns at most).
+  const sim::ReservoResult again = sim::run_reservo(rec, sim::engine_config(p, "pi"));
+  double moved_max_ns = 0;
+  for (std::int64_t k = 60; k <= kDurationS; ++k) {
+    const double d = again.steering.minus(rec.recorded, tape.mono_t0_ns + k * kS);
+    moved_max_ns = std::max(moved_max_ns, std::abs(d));
+  }
+  INFO("the recorded servo re-run moved its PHC by up to " << moved_max_ns << " ns");
+  CHECK(moved_max_ns < 2);
+  // The recorder only watches: the recorded PI run is the direct PI run.
+  auto pi_engine = discipline::make_engine(sim::engine_config(p, "pi"));
+  const sim::SimResult pi_direct = sim::run_simulation(p, *pi_engine, "pi", o);
+  CHECK(tape_rms(p, tape) == Approx(sim::make_report(pi_direct, p).true_error_ns.rms).epsilon(1e-9));
 }
 
 TEST_CASE("re-servo report: no truth, what the recording can know", "[reservo]") {
   const sim::Profile p = profile("cm4-m8t-faults");
   const Tape tape = record_with_truth(p, 23000, "pi");
   const sim::Reconstruction rec = sim::reconstruct(tape.file);
-  auto engine = discipline::make_engine(sim::engine_config(p, "kalman"));
-  const sim::ReservoResult res = sim::run_reservo(rec, *engine, "kalman");
+  const sim::ReservoResult res = sim::run_reservo(rec, sim::engine_config(p, "kalman"));
   const sim::ReservoReport rep = sim::make_reservo_report(res, "faults.ntrec");
   REQUIRE(rep.lock_time_s);
   CHECK(*rep.lock_time_s < 1800);
@@ -270,8 +316,7 @@ TEST_CASE("re-servo of a cut recording uses what is there") {
   const std::string cut = tape.file.substr(0, tape.file.size() * 2 / 3);
   const sim::Reconstruction rec = sim::reconstruct(cut);
   CHECK_FALSE(rec.stop_message.empty());
-  auto engine = discipline::make_engine(sim::engine_config(p, "pi"));
-  const sim::ReservoResult res = sim::run_reservo(rec, *engine, "pi");
+  const sim::ReservoResult res = sim::run_reservo(rec, sim::engine_config(p, "pi"));
   CHECK(res.pulses > 100);
   CHECK(res.duration_s < 600);
   CHECK_THROWS_AS(sim::reconstruct("not a recording at all"), r::FormatError);
@@ -295,9 +340,38 @@ TEST_CASE("cost of a re-servo of a day", "[.cost]") {
   const double t0 = cpu_s();
   const sim::Reconstruction rec = sim::reconstruct(tape.file);
   const double t1 = cpu_s();
-  auto engine = discipline::make_engine(sim::engine_config(p, "kalman"));
-  const sim::ReservoResult res = sim::run_reservo(rec, *engine, "kalman");
+  const sim::ReservoResult res = sim::run_reservo(rec, sim::engine_config(p, "kalman"));
   const double t2 = cpu_s();
   WARN("a day of cm4-m8t-faults: reading " << t1 - t0 << " s CPU, re-servo " << t2 - t1
                                           << " s CPU, " << res.pulses << " pulses");
+}
+
+
+// Is 2 % resolvable on an 8 ns tick at all? A direct run's rms depends on where its phase sits
+// on the tick grid, which a recording never tells (it has only truncated readings). Here the
+// same profile, seed and noise with the PHC's start moved by 0, 2, 4, 6 ns (the profiles' 1.5e9 s
+// is a multiple of 8 ns but not representable to the ns in a double; a 1 s start, also a
+// multiple of 8 ns, gives the identical run, measured). Measured spread (max − min over mean),
+// a day: cm4-m8t 0.10 % Kalman, 0.11 % PI; cm4-m8t-faults 0.47 % Kalman, 0.31 % PI (12 h:
+// 0.08/0.09/0.62/0.49 %). Far below 2 %: the goal is not finer than the comparison's own noise.
+TEST_CASE("a direct run's rms over the PHC's place on the 8 ns tick grid", "[alignment]") {
+  for (const char* name : {"cm4-m8t", "cm4-m8t-faults"}) {
+    for (const char* servo : {"kalman", "pi"}) {
+      sim::Profile p = profile(name);
+      REQUIRE(p.phc.resolution_ns == 8);
+      std::vector<double> rms;
+      for (const int phase_ns : {0, 2, 4, 6}) {
+        p.phc.initial_offset_s = 1.0 + phase_ns * 1e-9;
+        rms.push_back(direct_rms(p, 86400, servo));
+      }
+      const auto [lo, hi] = std::minmax_element(rms.begin(), rms.end());
+      double mean = 0;
+      for (const double v : rms) mean += v / static_cast<double>(rms.size());
+      const double spread = (*hi - *lo) / mean;
+      WARN(name << " " << servo << ": rms " << rms[0] << ", " << rms[1] << ", " << rms[2] << ", "
+                << rms[3] << " ns at 0, 2, 4, 6 ns: spread " << 100 * spread << " %");
+      CHECK(spread > 0);     // the phase does change the truncation errors
+      CHECK(spread < 0.01);  // and a re-servo's 2 % is well above that noise
+    }
+  }
 }
