@@ -9,6 +9,7 @@
 
 #include "conductor/conductor.hpp"
 #include "conductor/recording_recorder.hpp"
+#include "conductor/recording_replay.hpp"
 #include "discipline/engine.hpp"
 #include "recording/file.hpp"
 #include "sim/simulation.hpp"
@@ -81,6 +82,20 @@ inline void record_simulation(const sim::Profile& profile, std::int64_t duration
     }
   }
   c.stop(0);
+}
+
+// Replays `source` through the real Conductor and a new engine, as `phc-pps-sync --replay` does.
+inline conductor::ReplayResult replay_source(RecordSource& source, const sim::Profile& p,
+                                             const discipline::EngineConfig& ec) {
+  conductor::Replay rp(source);
+  auto engine = discipline::make_engine(ec);
+  conductor::ConductorOptions co;
+  co.log_events = false;
+  co.latch_model = sim::run_latch_model(p, kLatchModel);
+  conductor::Conductor c(*engine, rp.clock(), rp.clocks(), &rp.chrony(), nullptr, co);
+  c.set_observer(&rp.observer());
+  c.set_gpio_pps(&rp.gpio());
+  return rp.run(c);
 }
 
 }  // namespace nanotime::recording::test

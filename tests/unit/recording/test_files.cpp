@@ -122,15 +122,7 @@ sim::Profile chain_profile() {
 
 conductor::ReplayResult replay(r::RecordSource& source, const sim::Profile& p,
                                const discipline::EngineConfig& ec) {
-  conductor::Replay rp(source);
-  auto engine = discipline::make_engine(ec);
-  conductor::ConductorOptions co;
-  co.log_events = false;
-  co.latch_model = sim::run_latch_model(p, r::test::kLatchModel);
-  conductor::Conductor c(*engine, rp.clock(), rp.clocks(), &rp.chrony(), nullptr, co);
-  c.set_observer(&rp.observer());
-  c.set_gpio_pps(&rp.gpio());
-  return rp.run(c);
+  return r::test::replay_source(source, p, ec);
 }
 
 // One simulated run recorded twice: into one file in memory, and through the daemon's

@@ -54,15 +54,7 @@ Recorded record(const sim::Profile& p, std::int64_t duration_s, const discipline
 conductor::ReplayResult replay(const std::string& file, const sim::Profile& p,
                                const discipline::EngineConfig& ec) {
   r::Reader reader(file);
-  conductor::Replay rp(reader);
-  auto engine = discipline::make_engine(ec);
-  conductor::ConductorOptions co;
-  co.log_events = false;
-  co.latch_model = sim::run_latch_model(p, r::test::kLatchModel);
-  conductor::Conductor c(*engine, rp.clock(), rp.clocks(), &rp.chrony(), nullptr, co);
-  c.set_observer(&rp.observer());
-  c.set_gpio_pps(&rp.gpio());
-  return rp.run(c);
+  return r::test::replay_source(reader, p, ec);
 }
 
 double cpu_s() {
