@@ -34,7 +34,8 @@ endfunction()
 # daemons. Paths of the built programs are passed in the environment (NANOTIME_BIN_DIR).
 # The harnesses keep every run private (temp dirs, port 0 or a free port, namespaces named
 # "ntime-<pid>-…", a private IPC namespace for SHM), and these tests mostly wait on daemons, so
-# ctest runs several at once; SERIAL is for a test that measures timing the load would disturb.
+# ctest runs several at once. SERIAL runs a test alone: one that uses the host's defaults
+# (status ports, /etc, systemd) or compares host-wide state (`ip netns list`) before and after.
 function(nanotime_add_integration_test name script)
   cmake_parse_arguments(ARG "SERIAL" "TIMEOUT" "" ${ARGN})
   if(NOT ARG_TIMEOUT)

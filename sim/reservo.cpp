@@ -4,10 +4,10 @@
 #include <cerrno>
 #include <cmath>
 #include <memory>
-#include <numeric>
 #include <stdexcept>
 
 #include "conductor/conductor.hpp"
+#include "discipline/edge_corrections.hpp"
 #include "recording/file.hpp"
 #include "transfer/latch_model.hpp"
 
@@ -23,9 +23,6 @@ constexpr std::int64_t kSameRequestNs = 50'000'000;
 constexpr double kScaledPpmPerPpb = 65.536;
 // Free-running rate from consecutive pulses: exponential average over ~20 pulses.
 constexpr double kRateAlpha = 0.05;
-// A common divisor of the EXTTS timestamps larger than this is not a counter's tick (the
-// engine's EdgeCorrections uses the same bound).
-constexpr std::uint64_t kMaxTickNs = 1000;
 
 struct ReadAt {
   std::int64_t mono_ns = 0;
@@ -86,7 +83,7 @@ Reconstruction reconstruct(std::string_view file) {
   r::Reader reader(file);
   Reconstruction rec;
   rec.header = reader.header();
-  std::uint64_t gcd = 0;
+  discipline::TickGcd tick;  // as the engine learns it
   while (std::optional<r::Record> record = reader.next()) {
     if (rec.records.empty()) rec.first_mono_ns = record->mono_ns;
     rec.last_mono_ns = record->mono_ns;
@@ -97,15 +94,11 @@ Reconstruction reconstruct(std::string_view file) {
     } else if (const auto* c = std::get_if<r::Caps>(&record->body)) {
       rec.caps = c->caps;
     } else if (const auto* e = std::get_if<r::ExttsRead>(&record->body)) {
-      for (const phc::ExttsRecord& x : e->records) {
-        // In unsigned arithmetic: a garbled recording may hold INT64_MIN.
-        const auto u = static_cast<std::uint64_t>(x.phc_ns);
-        gcd = std::gcd(gcd, x.phc_ns < 0 ? 0 - u : u);
-      }
+      for (const phc::ExttsRecord& x : e->records) tick.add(x.phc_ns);
     }
     rec.records.push_back(std::move(*record));
   }
-  rec.tick_ns = gcd >= 1 && gcd <= kMaxTickNs ? static_cast<std::int64_t>(gcd) : 1;
+  rec.tick_ns = tick.tick_ns();
   rec.stop_message = reader.stop_message();
   return rec;
 }

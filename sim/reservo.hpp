@@ -67,8 +67,7 @@ struct Reconstruction {
   std::optional<phc::PhcCaps> caps;
   std::int64_t first_mono_ns = 0;
   std::int64_t last_mono_ns = 0;
-  // The recorded EXTTS timestamps' tick: their greatest common divisor (1 when it is over
-  // 1 µs: timestamps that share no tick), as the engine would learn it.
+  // The recorded EXTTS timestamps' tick, as the engine would learn it (discipline::TickGcd).
   std::int64_t tick_ns = 1;
   std::string stop_message;                // a truncated tail (empty: read to the end)
 };

@@ -10,7 +10,17 @@ namespace {
 using util::kNsPerS;
 constexpr std::size_t kQerrsKept = 8;
 constexpr int kGcdTimestamps = 32;
+constexpr std::uint64_t kMaxTickNs = 1000;
 }  // namespace
+
+void TickGcd::add(std::int64_t timestamp_ns) {
+  const auto u = static_cast<std::uint64_t>(timestamp_ns);
+  gcd_ = std::gcd(gcd_, timestamp_ns < 0 ? 0 - u : u);
+}
+
+std::int64_t TickGcd::tick_ns() const {
+  return gcd_ >= 1 && gcd_ <= kMaxTickNs ? static_cast<std::int64_t>(gcd_) : 1;
+}
 
 void EdgeCorrections::on_pulse_report(const PulseReport& report) {
   if (!report.qerr_ns) return;
@@ -20,10 +30,10 @@ void EdgeCorrections::on_pulse_report(const PulseReport& report) {
 
 void EdgeCorrections::on_timestamp(std::int64_t phc_ns) {
   if (tick_known_) return;
-  gcd_acc_ = std::gcd(gcd_acc_, phc_ns < 0 ? -phc_ns : phc_ns);
+  gcd_.add(phc_ns);
   if (++gcd_count_ >= kGcdTimestamps) {
-    granularity_ns_ = gcd_acc_ >= 1 && gcd_acc_ <= 1000 ? gcd_acc_ : 1;
-    gcd_acc_ = 0;
+    granularity_ns_ = gcd_.tick_ns();
+    gcd_ = TickGcd{};
     gcd_count_ = 0;
   }
 }

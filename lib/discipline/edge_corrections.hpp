@@ -11,6 +11,18 @@
 
 namespace nanotime::discipline {
 
+// The tick of a counter's timestamps: their greatest common divisor, 1 ns when that is over
+// 1 µs or there is none (arbitrary timestamps share no tick). The engine learns the EXTTS tick
+// with it; a re-servo (sim/reservo.hpp) reads a recording's with it.
+class TickGcd {
+ public:
+  void add(std::int64_t timestamp_ns);
+  std::int64_t tick_ns() const;
+
+ private:
+  std::uint64_t gcd_ = 0;  // of the magnitudes, in unsigned arithmetic (INT64_MIN included)
+};
+
 class EdgeCorrections {
  public:
   // tick_ns > 0: the counter's tick is known (not learned from the timestamps).
@@ -30,7 +42,7 @@ class EdgeCorrections {
   std::optional<double> qerr_for(std::int64_t utc_s, std::int64_t edge_mono_ns) const;
 
   std::deque<PulseReport> qerrs_;   // the latest reports that carry a qErr
-  std::int64_t gcd_acc_ = 0;
+  TickGcd gcd_;
   int gcd_count_ = 0;
   bool tick_known_ = false;
   std::int64_t granularity_ns_ = 1;

@@ -207,3 +207,19 @@ TEST_CASE("edge corrections: a known tick is not relearned", "[unit][edge]") {
   for (std::int64_t k = 0; k < 64; ++k) learned.on_timestamp(1700000000 * kS + k * kS + 3 * k + 1);
   CHECK(learned.correction_ns(100, 100 * kS, 0) == Approx(0.5));
 }
+
+TEST_CASE("tick gcd: the common divisor as a tick, 1 ns beyond 1 µs or with none", "[unit][edge]") {
+  TickGcd none;
+  CHECK(none.tick_ns() == 1);  // nothing seen
+  TickGcd eight;
+  for (const std::int64_t t : {800, -1608, 2400}) eight.add(t);  // gcd 8, a negative included
+  CHECK(eight.tick_ns() == 8);
+  TickGcd coarse;
+  coarse.add(2000);
+  coarse.add(4000);  // gcd 2000 ns: not a counter's tick
+  CHECK(coarse.tick_ns() == 1);
+  TickGcd extreme;  // a garbled recording's INT64_MIN: 2^63, no overflow
+  extreme.add(std::numeric_limits<std::int64_t>::min());
+  extreme.add(24);
+  CHECK(extreme.tick_ns() == 8);
+}

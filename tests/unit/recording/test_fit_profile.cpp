@@ -29,6 +29,14 @@ std::string recorded(const sim::Profile& p, std::int64_t duration_s, const std::
   return sink.finish();
 }
 
+// The profile without the receiver's slow wander (AR(1), sinusoid), which a recording cannot
+// identify (docs/recording.md#fit): what the oracle on a fit is compared with.
+sim::Profile without_wander(sim::Profile p) {
+  p.gnss.ar1.clear();
+  p.gnss.sinusoid.clear();
+  return p;
+}
+
 }  // namespace
 
 // The receiver's slow wander (ar1, sinusoids: a few ns over hours) is below what an Allan
@@ -49,10 +57,7 @@ TEST_CASE("fit a profile from a recording", "[fit]") {
   const sim::Reconstruction rec = sim::reconstruct(recorded(p, kDurationS, "kalman"));
   const bench::FittedNoise fit = bench::fit_noise(rec);
   const sim::Profile fitted = bench::fitted_profile(fit, name + "-fitted");
-  sim::Profile identifiable = p;
-  identifiable.gnss.ar1.clear();
-  identifiable.gnss.sinusoid.clear();
-  const double oracle_p = bench::oracle_run(identifiable, 1, kDurationS).true_rms_ns;
+  const double oracle_p = bench::oracle_run(without_wander(p), 1, kDurationS).true_rms_ns;
   const double oracle_f = bench::oracle_run(fitted, 1, kDurationS).true_rms_ns;
   const auto& g = p.gnss;
   const double res = static_cast<double>(p.phc.resolution_ns);
@@ -137,9 +142,7 @@ TEST_CASE("fitted parameters one at a time in the oracle", "[.study]") {
   const sim::Reconstruction rec = sim::reconstruct(recorded(p, kDurationS, "kalman"));
   const bench::FittedNoise fit = bench::fit_noise(rec);
   const sim::Profile fitted = bench::fitted_profile(fit, name + "-fitted");
-  sim::Profile base = p;
-  base.gnss.ar1.clear();
-  base.gnss.sinusoid.clear();
+  const sim::Profile base = without_wander(p);
   const auto oracle = [&](const sim::Profile& q) {
     return bench::oracle_run(q, seed, kDurationS).true_rms_ns;
   };

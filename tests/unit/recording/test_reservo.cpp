@@ -103,33 +103,37 @@ struct Reservoed {
   sim::ReservoResult result;
 };
 
-Reservoed reservo(const sim::Profile& p, const Tape& tape, const std::string& servo) {
-  const sim::Reconstruction rec = sim::reconstruct(tape.file);
-  Reservoed out;
-  out.result = sim::run_reservo(rec, sim::engine_config(p, servo));
-  sim::SimResult truth;
-  truth.duration_s = static_cast<std::int64_t>(tape.true_error_ns.size()) - 1;
-  truth.true_error_ns = tape.true_error_ns;
-  truth.error_bound_ns.assign(tape.true_error_ns.size(), 0.0);
-  truth.clock_class.assign(tape.true_error_ns.size(), 0);
-  for (std::size_t k = 0; k < truth.true_error_ns.size(); ++k) {
-    const std::int64_t mono = tape.mono_t0_ns + static_cast<std::int64_t>(k) * kS;
-    truth.true_error_ns[k] += out.result.steering.minus(rec.recorded, mono);
-  }
-  out.rms = sim::make_report(truth, p).true_error_ns.rms;
-  return out;
-}
-
-double cpu_s() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
-
-double tape_rms(const sim::Profile& p, const Tape& tape) {
+// The rms of a true-error series (one a second), as the simulator's report computes it.
+double rms_of(const sim::Profile& p, const std::vector<double>& true_error_ns) {
   sim::SimResult s;
-  s.duration_s = static_cast<std::int64_t>(tape.true_error_ns.size()) - 1;
-  s.true_error_ns = tape.true_error_ns;
+  s.duration_s = static_cast<std::int64_t>(true_error_ns.size()) - 1;
+  s.true_error_ns = true_error_ns;
   s.error_bound_ns.assign(s.true_error_ns.size(), 0.0);
   s.clock_class.assign(s.true_error_ns.size(), 0);
   return sim::make_report(s, p).true_error_ns.rms;
 }
+
+double tape_rms(const sim::Profile& p, const Tape& tape) { return rms_of(p, tape.true_error_ns); }
+
+// The re-run's true error: the recorded run's, minus its steering, plus the re-run's.
+std::vector<double> reservo_true_error(const Tape& tape, const sim::Reconstruction& rec,
+                                       const sim::ReservoResult& res) {
+  std::vector<double> e = tape.true_error_ns;
+  for (std::size_t k = 0; k < e.size(); ++k) {
+    e[k] += res.steering.minus(rec.recorded, tape.mono_t0_ns + static_cast<std::int64_t>(k) * kS);
+  }
+  return e;
+}
+
+Reservoed reservo(const sim::Profile& p, const Tape& tape, const std::string& servo) {
+  const sim::Reconstruction rec = sim::reconstruct(tape.file);
+  Reservoed out;
+  out.result = sim::run_reservo(rec, sim::engine_config(p, servo));
+  out.rms = rms_of(p, reservo_true_error(tape, rec, out.result));
+  return out;
+}
+
+double cpu_s() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
 // Both ways on one profile: PI recorded and Kalman re-run, Kalman recorded and PI re-run, each
 // against the other tape (the same profile and seed run directly with that servo).
@@ -220,12 +224,7 @@ TEST_CASE("re-servo on the 8 ns tick: the recorded tick, so no half-tick bias") 
   const auto reservo_mean = [&](std::int64_t engine_tick_ns) {
     discipline::EngineConfig ec = sim::engine_config(p, "kalman");
     ec.extts_tick_ns = engine_tick_ns;
-    const sim::ReservoResult res = sim::run_reservo(rec, ec);
-    std::vector<double> e = tape.true_error_ns;
-    for (std::size_t k = 0; k < e.size(); ++k) {
-      e[k] += res.steering.minus(rec.recorded, tape.mono_t0_ns + static_cast<std::int64_t>(k) * kS);
-    }
-    return mean_from(e);
+    return mean_from(reservo_true_error(tape, rec, sim::run_reservo(rec, ec)));
   };
   auto engine = discipline::make_engine(sim::engine_config(p, "kalman"));
   sim::RunOptions o;
